@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "backend: hello from slipway's example"

@@ -1,0 +1,291 @@
+//! Loads werf.yaml, werf's build config, restricted to Dockerfile images: finds the file, reads its
+//! YAML documents and validates them into a [`WerfConfig`], with `path:line:column` errors.
+
+mod error;
+mod fields;
+mod image;
+mod keys;
+mod locate;
+mod meta;
+mod node;
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error as _;
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, Section};
+
+use crate::names::{ImageName, ProjectName};
+use fields::Fields;
+use image::Parsed;
+use locate::{Pos, Step};
+use node::Node;
+
+/// Where to find werf.yaml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadRequest {
+    /// The project directory.
+    pub dir: PathBuf,
+    /// An explicit config file, relative to `dir` unless absolute; otherwise `werf.yaml` or
+    /// `werf.yml` in `dir`.
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WerfConfig {
+    /// The config file, as found or given (not canonicalized).
+    pub path: PathBuf,
+    pub project: ProjectName,
+    /// `build.cacheVersion` of the meta section.
+    pub build_cache_version: Option<String>,
+    /// In file order, one per name (`image: [a, b]` gives two images).
+    pub images: Vec<ImageConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageConfig {
+    pub name: ImageName,
+    /// Relative to `context` (as in werf); "Dockerfile" when not given.
+    pub dockerfile: String,
+    /// Relative to the project directory; "." when not given.
+    pub context: String,
+    pub target: Option<String>,
+    /// Build args; numbers and booleans keep their text as written (`1.10` stays `1.10`).
+    pub args: BTreeMap<String, String>,
+    pub add_host: Vec<String>,
+    pub network: Option<String>,
+    pub ssh: Option<String>,
+    /// Relative to `context`.
+    pub context_add_files: Vec<String>,
+    pub dependencies: Vec<Dependency>,
+    pub cache_version: Option<String>,
+    pub is_final: bool,
+    /// The 1-based line of the document's `image:` key.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub image: ImageName,
+    pub imports: Vec<Import>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub kind: ImportKind,
+    pub target_build_arg: String,
+}
+
+/// What a dependency import passes in a build arg (werf's `ImageName`, …, `ImageDigest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    ImageName,
+    ImageTag,
+    ImageRepo,
+    ImageId,
+    ImageDigest,
+}
+
+/// Finds and reads the config file named by `request`.
+pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
+    let path = match &request.config {
+        Some(config) => request.dir.join(config),
+        None => find(&request.dir)?,
+    };
+    let text = fs_err::read_to_string(&path)
+        .map_err(|err| ConfigError::Read { path: path.clone(), reason: innermost(&err) })?;
+    parse(&path, &text)
+}
+
+/// Parses the text of a config file; `path` is only used in messages and [`WerfConfig::path`].
+pub fn parse(path: &Path, text: &str) -> Result<WerfConfig, ConfigError> {
+    reject_templates(path, text)?;
+    let documents = node::read_documents(path, text)?;
+    let image_keys = locate::key_pos_in_each(text, "image");
+    let mut meta: Option<(meta::Meta, usize)> = None;
+    let mut images: Vec<Parsed> = Vec::new();
+    for document in &documents {
+        let mut fields = Fields { file: path, text, index: document.index, section: Section::Document };
+        let Node::Map(entries) = &document.node else {
+            let Pos { line, column } = fields.node_pos(&[]);
+            let found = document.node.kind();
+            return Err(ConfigError::NotMapping { path: path.to_owned(), line, column, found });
+        };
+        let has = |keys: &[&str]| entries.iter().any(|(key, _)| keys.contains(&key.as_str()));
+        if has(&["image", "dockerfile"]) || has(keys::STAPEL) {
+            let line = image_keys.get(document.index).copied().flatten().map_or_else(
+                || fields.node_pos(&[]).line,
+                |pos| pos.line,
+            );
+            images.extend(image::read(&mut fields, entries, line)?);
+        } else if has(keys::META.supported) || has(keys::META.ignored) {
+            fields.section = Section::Meta;
+            let Pos { line, column } = fields.node_pos(&[]);
+            if let Some((_, first_line)) = meta {
+                return Err(ConfigError::DuplicateMeta { path: path.to_owned(), line, column, first_line });
+            }
+            meta = Some((meta::read(&fields, entries)?, line));
+        } else {
+            let Pos { line, column } = fields.node_pos(&[]);
+            return Err(ConfigError::UnknownDocument { path: path.to_owned(), line, column });
+        }
+    }
+    let Some((meta, _)) = meta else {
+        return Err(ConfigError::NoMeta { path: path.to_owned() });
+    };
+    check_images(path, text, &images)?;
+    Ok(WerfConfig {
+        path: path.to_owned(),
+        project: meta.project,
+        build_cache_version: meta.cache_version,
+        images: images.into_iter().map(|parsed| parsed.config).collect(),
+    })
+}
+
+fn find(dir: &Path) -> Result<PathBuf, ConfigError> {
+    let yaml = dir.join("werf.yaml");
+    let yml = dir.join("werf.yml");
+    match (yaml.is_file(), yml.is_file()) {
+        (true, true) => Err(ConfigError::BothFound { yaml, yml }),
+        (true, false) => Ok(yaml),
+        (false, true) => Ok(yml),
+        (false, false) => Err(ConfigError::NotFound { dir: dir.to_owned() }),
+    }
+}
+
+/// The OS's own words for an I/O failure, without fs-err's wrapping (the path is already said).
+fn innermost(err: &std::io::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+/// werf renders werf.yaml as a Go template first; slipway does not, so any `{{` (even in a
+/// comment, which werf would render too) would silently mean something else.
+fn reject_templates(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let Some(offset) = text.find("{{") else {
+        return Ok(());
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Err(ConfigError::Template { path: path.to_owned(), line, column })
+}
+
+/// The checks across images: unique names, an unnamed image only alone, dependencies that exist
+/// and do not form a cycle.
+fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), ConfigError> {
+    let name_pos = |image: &Parsed| locate::node_pos(text, image.doc, &image.name_path());
+    if images.len() > 1
+        && let Some(unnamed) = images.iter().find(|image| image.config.name.is_unnamed())
+    {
+        let Pos { line, column } = locate::key_pos(text, unnamed.doc, &[Step::Key("image")]);
+        let count = images.len();
+        return Err(ConfigError::UnnamedAmongMany { path: path.to_owned(), line, column, count });
+    }
+
+    let mut by_name: HashMap<&ImageName, usize> = HashMap::with_capacity(images.len());
+    for (index, image) in images.iter().enumerate() {
+        if let Some(&first) = by_name.get(&image.config.name) {
+            let first = name_pos(&images[first]);
+            let Pos { line, column } = name_pos(image);
+            return Err(ConfigError::DuplicateImage {
+                path: path.to_owned(),
+                line,
+                column,
+                image: image.config.name.clone(),
+                first_line: first.line,
+                first_column: first.column,
+            });
+        }
+        by_name.insert(&image.config.name, index);
+    }
+
+    for image in images {
+        for (index, dependency) in image.config.dependencies.iter().enumerate() {
+            if by_name.contains_key(&dependency.image) {
+                continue;
+            }
+            let names = images.iter().map(|image| image.config.name.as_str());
+            let hint = match keys::suggest(dependency.image.as_str(), names) {
+                Some(similar) => format!("did you mean \"{similar}\"?"),
+                None => format!("define an image named \"{}\" or remove the dependency", dependency.image),
+            };
+            let Pos { line, column } = locate::node_pos(text, image.doc, &image.dependency_path(index));
+            return Err(ConfigError::MissingDependency {
+                path: path.to_owned(),
+                line,
+                column,
+                section: Section::Image(image.config.name.to_string()),
+                dependency: dependency.image.clone(),
+                hint,
+            });
+        }
+    }
+
+    let mut state = vec![Visit::New; images.len()];
+    let mut stack = Vec::new();
+    for start in 0..images.len() {
+        if state[start] != Visit::New {
+            continue;
+        }
+        if let Some((image, dependency, cycle)) = find_cycle(start, images, &by_name, &mut state, &mut stack) {
+            let parsed = &images[image];
+            let Pos { line, column } = locate::node_pos(text, parsed.doc, &parsed.dependency_path(dependency));
+            let names: Vec<&str> = cycle.iter().map(|&i| images[i].config.name.as_str()).collect();
+            return Err(ConfigError::DependencyCycle {
+                path: path.to_owned(),
+                line,
+                column,
+                image: parsed.config.name.clone(),
+                cycle: names.join(" -> "),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    New,
+    InProgress,
+    Done,
+}
+
+/// Depth-first search from `image`; on a cycle returns the image and dependency index that
+/// close it, and the images around it (the first repeated at the end).
+fn find_cycle(
+    image: usize,
+    images: &[Parsed],
+    by_name: &HashMap<&ImageName, usize>,
+    state: &mut [Visit],
+    stack: &mut Vec<usize>,
+) -> Option<(usize, usize, Vec<usize>)> {
+    state[image] = Visit::InProgress;
+    stack.push(image);
+    for (index, dependency) in images[image].config.dependencies.iter().enumerate() {
+        let Some(&next) = by_name.get(&dependency.image) else {
+            continue;
+        };
+        match state[next] {
+            Visit::InProgress => {
+                let start = stack.iter().position(|&i| i == next).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(next);
+                return Some((image, index, cycle));
+            }
+            Visit::New => {
+                if let Some(found) = find_cycle(next, images, by_name, state, stack) {
+                    return Some(found);
+                }
+            }
+            Visit::Done => {}
+        }
+    }
+    stack.pop();
+    state[image] = Visit::Done;
+    None
+}

@@ -1,0 +1,22 @@
+//! The library's top-level error and the exit code each kind of failure maps to.
+
+use crate::plan::PlanError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
+}
+
+impl Error {
+    /// 2 for problems the user fixes in the configuration or the invocation, 1 for failures
+    /// while doing the work.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Plan(_) => 2,
+            Error::Output(_) => 1,
+        }
+    }
+}

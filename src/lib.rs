@@ -1,0 +1,13 @@
+//! slipway: builds the images a werf.yaml describes, from the git commit, as a CI step.
+//! The data flows one way: environment + config → plan (pure data) → execution → report.
+
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod digest;
+pub mod dockerfile;
+pub mod error;
+pub mod names;
+pub mod plan;
+
+pub use error::Error;

@@ -1,0 +1,539 @@
+//! The build plan: every image of werf.yaml with its digest, Dockerfile, target and
+//! dependencies, layered into sets of independent builds. Pure data, computed without any
+//! Docker engine; execution only ever reads it.
+
+mod graph;
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{self, ConfigError, ImageConfig, ImportKind, LoadRequest, WerfConfig};
+use crate::context::dockerignore::Dockerignore;
+use crate::context::sources::select;
+use crate::context::{
+    self, BuildContext, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
+};
+use crate::digest::{self, DigestError, ImageInputs};
+use crate::dockerfile::parser::{self, Dockerfile, ParseError};
+use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
+use crate::names::{Digest, ImageName, ProjectName};
+
+pub use render::{plan_heading, render_text};
+
+/// What to plan.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// The project directory (werf's `--dir`).
+    pub dir: PathBuf,
+    /// werf.yaml's path when not the default (werf's `--config`).
+    pub config: Option<PathBuf>,
+    /// Read contexts from the working tree instead of the HEAD commit.
+    pub dev: bool,
+    /// Restrict the plan to these images and what they depend on; empty means all.
+    pub images: Vec<String>,
+    /// At most this many images build at once; ≤ 0 means no limit.
+    pub parallel_tasks_limit: i64,
+}
+
+/// One image of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedImage {
+    pub name: ImageName,
+    pub digest: Digest,
+    /// The Dockerfile's path relative to the project directory.
+    pub dockerfile: String,
+    /// The context directory relative to the project directory ("." for the project itself).
+    pub context: String,
+    pub target: Option<String>,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    #[serde(rename = "dependsOn")]
+    pub depends_on: Vec<ImageName>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub project: ProjectName,
+    #[serde(rename = "parallelTasksLimit")]
+    pub parallel_tasks_limit: i64,
+    /// Sorted by name.
+    pub images: Vec<PlannedImage>,
+    pub sets: Vec<Vec<ImageName>>,
+    /// The commit contexts were read from.
+    #[serde(skip)]
+    pub commit: String,
+    /// Things the user should know (uncommitted changes left out of a build).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("{path}: image {image}: {hint}")]
+    MissingDockerfile {
+        image: ImageName,
+        path: String,
+        hint: String,
+    },
+    #[error("{path}: {source}")]
+    Parse { path: String, source: ParseError },
+    #[error("{path}: {source} (image {image})")]
+    Stages {
+        image: ImageName,
+        path: String,
+        source: StageError,
+    },
+    #[error(
+        "{path}: line {line}: {file:?} is not in the build context of image {image} (context \
+         {context:?}); commit it (slipway reads the context from git), check .dockerignore, or \
+         pass --dev to build from the working tree"
+    )]
+    MissingSource {
+        image: ImageName,
+        path: String,
+        context: String,
+        line: usize,
+        file: String,
+    },
+    #[error("{path}: {source} (image {image})")]
+    Digest {
+        image: ImageName,
+        path: String,
+        source: DigestError,
+    },
+    #[error("{path}: {source}")]
+    Dockerignore {
+        path: String,
+        source: context::dockerignore::DockerignoreError,
+    },
+    #[error("{config}: images depend on each other in a cycle: {cycle}; remove one of these dependencies", config = .config.display())]
+    Cycle { config: PathBuf, cycle: String },
+    #[error("image {name:?} is not in {config}; its images are: {known}", config = .config.display())]
+    UnknownImage {
+        name: String,
+        config: PathBuf,
+        known: String,
+    },
+}
+
+/// Everything known about one image while planning.
+struct Prepared {
+    config: ImageConfig,
+    context_dir: String,
+    dockerfile: String,
+    analysis: Analysis,
+    target: usize,
+    closure: Vec<usize>,
+    context: BuildContext,
+    add_files: Vec<ContextFile>,
+    ignore: std::rc::Rc<Dockerignore>,
+}
+
+/// Caches shared between images: a Dockerfile is parsed and a context listed only once.
+struct Reader<'a> {
+    repo: &'a GitRepo,
+    source: Source,
+    dockerfiles: HashMap<String, std::rc::Rc<Dockerfile>>,
+    ignores: HashMap<String, std::rc::Rc<Dockerignore>>,
+    contexts: HashMap<(String, String), std::rc::Rc<BuildContext>>,
+}
+
+impl Reader<'_> {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, ContextError> {
+        match self.source {
+            Source::Commit => self.repo.read_committed(path),
+            Source::WorkTree => match std::fs::read(self.repo.project_dir().join(path)) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(ContextError::Io(e)),
+            },
+        }
+    }
+
+    fn dockerfile(&mut self, image: &ImageName, path: &str) -> Result<std::rc::Rc<Dockerfile>, PlanError> {
+        if let Some(df) = self.dockerfiles.get(path) {
+            return Ok(df.clone());
+        }
+        let Some(bytes) = self.read(path)? else {
+            let in_worktree = self.repo.project_dir().join(path).is_file();
+            let hint = match (self.source, in_worktree) {
+                (Source::Commit, true) => format!(
+                    "the Dockerfile is not committed (slipway reads it from commit {}); commit \
+                     it, or pass --dev to build from the working tree",
+                    short(&self.repo.commit())
+                ),
+                _ => "the Dockerfile does not exist; create it or fix `dockerfile`/`context` in \
+                      werf.yaml"
+                    .to_owned(),
+            };
+            return Err(PlanError::MissingDockerfile {
+                image: image.clone(),
+                path: path.to_owned(),
+                hint,
+            });
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let df = std::rc::Rc::new(parser::parse(&text).map_err(|source| PlanError::Parse {
+            path: path.to_owned(),
+            source,
+        })?);
+        self.dockerfiles.insert(path.to_owned(), df.clone());
+        Ok(df)
+    }
+
+    /// The .dockerignore for a Dockerfile: `<Dockerfile>.dockerignore` wins over the context's.
+    fn dockerignore(&mut self, dockerfile: &str, context_dir: &str) -> Result<(String, std::rc::Rc<Dockerignore>), PlanError> {
+        for path in [format!("{dockerfile}.dockerignore"), join(context_dir, ".dockerignore")] {
+            if let Some(ig) = self.ignores.get(&path) {
+                return Ok((path, ig.clone()));
+            }
+            if let Some(bytes) = self.read(&path)? {
+                let ig = Dockerignore::parse(&String::from_utf8_lossy(&bytes)).map_err(|source| {
+                    PlanError::Dockerignore {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                let ig = std::rc::Rc::new(ig);
+                self.ignores.insert(path.clone(), ig.clone());
+                return Ok((path, ig));
+            }
+        }
+        Ok((String::new(), std::rc::Rc::new(Dockerignore::default())))
+    }
+
+    fn context(&mut self, dir: &str, ignore_path: &str, ignore: &Dockerignore) -> Result<std::rc::Rc<BuildContext>, PlanError> {
+        let key = (dir.to_owned(), ignore_path.to_owned());
+        if let Some(c) = self.contexts.get(&key) {
+            return Ok(c.clone());
+        }
+        let ctx = std::rc::Rc::new(BuildContext::list(self.repo, self.source, dir, ignore)?);
+        self.contexts.insert(key, ctx.clone());
+        Ok(ctx)
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+/// Computes the plan for `request`.
+pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
+    let config = config::load(&LoadRequest {
+        dir: request.dir.clone(),
+        config: request.config.clone(),
+    })?;
+    let repo = GitRepo::open(&request.dir)?;
+    let source = if request.dev { Source::WorkTree } else { Source::Commit };
+    let platform = Platform::host();
+    let mut reader = Reader {
+        repo: &repo,
+        source,
+        dockerfiles: HashMap::new(),
+        ignores: HashMap::new(),
+        contexts: HashMap::new(),
+    };
+    let by_name: BTreeMap<&ImageName, usize> = config
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (&img.name, i))
+        .collect();
+
+    let mut prepared = Vec::with_capacity(config.images.len());
+    for image in &config.images {
+        prepared.push(prepare(&mut reader, image, &platform)?);
+    }
+
+    let edges = dependency_edges(&prepared, &by_name);
+    if let Some(cycle) = graph::find_cycle(&edges) {
+        let mut names: Vec<String> = cycle.iter().map(|&i| prepared[i].config.name.to_string()).collect();
+        names.push(names[0].clone());
+        return Err(PlanError::Cycle {
+            config: config.path.clone(),
+            cycle: names.join(" -> "),
+        });
+    }
+    let roots = requested(&config, &request.images)?;
+    let selected = graph::reachable(&edges, &roots);
+    let sets = graph::layers(&edges, &selected, |i| prepared[i].config.name.clone());
+
+    let mut digests: BTreeMap<usize, Digest> = BTreeMap::new();
+    for &i in sets.iter().flatten() {
+        let p = &prepared[i];
+        let deps = edges[i]
+            .iter()
+            .map(|&d| {
+                let name = &prepared[d].config.name;
+                let imports = p
+                    .config
+                    .dependencies
+                    .iter()
+                    .filter(|dep| &dep.image == name)
+                    .flat_map(|dep| &dep.imports)
+                    .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
+                    .collect();
+                (digests[&d].clone(), imports)
+            })
+            .collect();
+        let d = image_digest(p, deps, config.build_cache_version.as_deref(), &platform)?;
+        digests.insert(i, d);
+    }
+
+    let warnings = match source {
+        Source::Commit => uncommitted_warnings(&repo, &prepared, &selected)?,
+        Source::WorkTree => Vec::new(),
+    };
+
+    let mut images: Vec<PlannedImage> = selected
+        .iter()
+        .map(|&i| {
+            let p = &prepared[i];
+            PlannedImage {
+                name: p.config.name.clone(),
+                digest: digests[&i].clone(),
+                dockerfile: p.dockerfile.clone(),
+                context: if p.context_dir.is_empty() { ".".to_owned() } else { p.context_dir.clone() },
+                target: p.config.target.clone(),
+                is_final: p.config.is_final,
+                depends_on: edges[i].iter().map(|&d| prepared[d].config.name.clone()).collect(),
+            }
+        })
+        .collect();
+    images.sort_by(|a, b| a.name.cmp(&b.name));
+    for img in &mut images {
+        img.depends_on.sort();
+    }
+    Ok(Plan {
+        project: config.project.clone(),
+        parallel_tasks_limit: request.parallel_tasks_limit,
+        images,
+        sets: sets
+            .iter()
+            .map(|s| s.iter().map(|&i| prepared[i].config.name.clone()).collect())
+            .collect(),
+        commit: repo.commit(),
+        warnings,
+    })
+}
+
+fn prepare(
+    reader: &mut Reader<'_>,
+    image: &ImageConfig,
+    platform: &Platform,
+) -> Result<Prepared, PlanError> {
+    let context_dir = clean(&image.context);
+    let dockerfile_path = join(&context_dir, &image.dockerfile);
+    let dockerfile = reader.dockerfile(&image.name, &dockerfile_path)?;
+    let mut args = image.args.clone();
+    // An imported value (another image's tag, id…) is only known at build time; the
+    // dependency's digest stands for it in this image's digest.
+    for dep in &image.dependencies {
+        for import in &dep.imports {
+            args.insert(
+                import.target_build_arg.clone(),
+                format!("<{} of image {}>", import_kind(import.kind), dep.image),
+            );
+        }
+    }
+    let analysis = stages::analyze(&dockerfile, &args, platform).map_err(|source| PlanError::Stages {
+        image: image.name.clone(),
+        path: dockerfile_path.clone(),
+        source,
+    })?;
+    let target = analysis
+        .target(image.target.as_deref())
+        .map_err(|source| PlanError::Stages {
+            image: image.name.clone(),
+            path: dockerfile_path.clone(),
+            source,
+        })?;
+    let closure = analysis.closure(target);
+    let (ignore_path, ignore) = reader.dockerignore(&dockerfile_path, &context_dir)?;
+    let listed = reader.context(&context_dir, &ignore_path, &ignore)?;
+    let add_files = context::read_add_files(
+        &reader.repo.project_dir(),
+        &context_dir,
+        &image.context_add_files,
+        &image.name.to_string(),
+    )?;
+    let context = listed.with_added(add_files.clone());
+    Ok(Prepared {
+        config: image.clone(),
+        context_dir,
+        dockerfile: dockerfile_path,
+        analysis,
+        target,
+        closure,
+        context,
+        add_files,
+        ignore,
+    })
+}
+
+fn import_kind(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::ImageName => "ImageName",
+        ImportKind::ImageTag => "ImageTag",
+        ImportKind::ImageRepo => "ImageRepo",
+        ImportKind::ImageId => "ImageID",
+        ImportKind::ImageDigest => "ImageDigest",
+    }
+}
+
+/// B depends on A when werf.yaml says so, or when both use the same Dockerfile and B's target
+/// needs A's (different) target stage.
+fn dependency_edges(prepared: &[Prepared], by_name: &BTreeMap<&ImageName, usize>) -> graph::Edges {
+    let mut edges: graph::Edges = vec![BTreeSet::new(); prepared.len()];
+    for (b, pb) in prepared.iter().enumerate() {
+        for dep in &pb.config.dependencies {
+            if let Some(&a) = by_name.get(&dep.image) {
+                edges[b].insert(a);
+            }
+        }
+        for (a, pa) in prepared.iter().enumerate() {
+            if a != b
+                && pa.dockerfile == pb.dockerfile
+                && pa.target != pb.target
+                && pb.closure.contains(&pa.target)
+            {
+                edges[b].insert(a);
+            }
+        }
+    }
+    edges
+}
+
+fn requested(config: &WerfConfig, names: &[String]) -> Result<Vec<usize>, PlanError> {
+    if names.is_empty() {
+        return Ok((0..config.images.len()).collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            config
+                .images
+                .iter()
+                .position(|img| img.name.as_str() == n)
+                .ok_or_else(|| PlanError::UnknownImage {
+                    name: n.clone(),
+                    config: config.path.clone(),
+                    known: config
+                        .images
+                        .iter()
+                        .map(|img| img.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        })
+        .collect()
+}
+
+fn image_digest(
+    p: &Prepared,
+    dependencies: Vec<(Digest, Vec<String>)>,
+    build_cache_version: Option<&str>,
+    platform: &Platform,
+) -> Result<Digest, PlanError> {
+    let context_dir = if p.context_dir.is_empty() { "." } else { &p.context_dir };
+    let stage_digests =
+        digest::stage_digests(&p.analysis, &p.closure, &p.context).map_err(|e| match e {
+            DigestError::Missing(m) => PlanError::MissingSource {
+                image: p.config.name.clone(),
+                path: p.dockerfile.clone(),
+                context: context_dir.to_owned(),
+                line: m.line,
+                file: m.source,
+            },
+            source => PlanError::Digest {
+                image: p.config.name.clone(),
+                path: p.dockerfile.clone(),
+                source,
+            },
+        })?;
+    let mut cache_versions = Vec::new();
+    if let Some(v) = build_cache_version {
+        cache_versions.push(format!("build:{v}"));
+    }
+    if let Some(v) = &p.config.cache_version {
+        cache_versions.push(format!("image:{v}"));
+    }
+    Ok(digest::image_digest(
+        &stage_digests[&p.target],
+        &ImageInputs {
+            syntax: p.analysis.syntax.as_deref(),
+            platform: platform.to_string(),
+            add_host: p.config.add_host.clone(),
+            cache_versions,
+            add_files: p.add_files.clone(),
+            dependencies,
+        },
+    ))
+}
+
+/// One warning per image whose build would have used files that differ from the commit.
+fn uncommitted_warnings(
+    repo: &GitRepo,
+    prepared: &[Prepared],
+    selected: &BTreeSet<usize>,
+) -> Result<Vec<String>, PlanError> {
+    let changed = repo.changed_paths()?;
+    if changed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut warnings = Vec::new();
+    for &i in selected {
+        let p = &prepared[i];
+        let mut hits: BTreeSet<String> = BTreeSet::new();
+        let prefix = if p.context_dir.is_empty() { String::new() } else { format!("{}/", p.context_dir) };
+        let mut in_context: Vec<ContextFile> = changed
+            .iter()
+            .filter_map(|c| c.strip_prefix(&prefix))
+            .filter(|rel| !p.ignore.is_excluded(rel))
+            .map(|rel| ContextFile {
+                path: rel.to_owned(),
+                mode: 0,
+                id: FileId::Sha256([0; 32]),
+            })
+            .collect();
+        in_context.sort_by(|a, b| a.path.cmp(&b.path));
+        for &s in &p.closure {
+            for step in &p.analysis.stages[s].steps {
+                for used in &step.context {
+                    for source in &used.sources {
+                        if let Ok(files) = select(&in_context, source, None) {
+                            hits.extend(files.iter().map(|f| join(&p.context_dir, &f.path)));
+                        }
+                    }
+                }
+            }
+        }
+        if changed.contains(&p.dockerfile) {
+            hits.insert(p.dockerfile.clone());
+        }
+        if hits.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = hits.iter().take(10).map(String::as_str).collect();
+        let more = match hits.len().saturating_sub(10) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        warnings.push(format!(
+            "image {}: uncommitted changes are left out of its build (slipway reads the build \
+             context from commit {}): {}{more}; commit them, or pass --dev to build from the \
+             working tree",
+            p.config.name,
+            short(&repo.commit()),
+            shown.join(", "),
+        ));
+    }
+    Ok(warnings)
+}

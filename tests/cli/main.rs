@@ -1,0 +1,6 @@
+//! The slipway binary, run on temporary git repositories.
+
+mod common;
+mod plan_digest;
+mod plan_errors;
+mod plan_output;
