@@ -102,8 +102,8 @@ fn execute(cli: Cli) -> Result<(), Error> {
             let text = match args.output {
                 Output::Text => plan::render_text(&plan),
                 Output::Json => {
-                    let mut s = serde_json::to_string_pretty(&plan)
-                        .expect("the plan serializes to JSON");
+                    let mut s =
+                        serde_json::to_string_pretty(&plan).expect("the plan serializes to JSON");
                     s.push('\n');
                     s
                 }

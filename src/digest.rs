@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::context::dockerignore::Dockerignore;
 use crate::context::sources::{has_wildcards, select};
 use crate::context::{BuildContext, ContextFile, clean};
-use crate::context::dockerignore::Dockerignore;
 use crate::dockerfile::stages::{Analysis, Base};
 use crate::names::Digest;
 
@@ -93,22 +93,21 @@ pub fn stage_digests(
                 let excludes = if used.excludes.is_empty() {
                     None
                 } else {
-                    Some(
-                        Dockerignore::parse(&used.excludes.join("\n")).map_err(|e| {
-                            DigestError::BadExclude {
-                                line: step.line,
-                                message: e.to_string(),
-                            }
-                        })?,
-                    )
+                    Some(Dockerignore::parse(&used.excludes.join("\n")).map_err(|e| {
+                        DigestError::BadExclude {
+                            line: step.line,
+                            message: e.to_string(),
+                        }
+                    })?)
                 };
                 for source in &used.sources {
-                    let files = select(&context.files, source, excludes.as_ref()).map_err(
-                        |source| DigestError::BadPattern {
-                            line: step.line,
-                            source,
-                        },
-                    )?;
+                    let files =
+                        select(&context.files, source, excludes.as_ref()).map_err(|source| {
+                            DigestError::BadPattern {
+                                line: step.line,
+                                source,
+                            }
+                        })?;
                     if files.is_empty() && !has_wildcards(source) && !clean(source).is_empty() {
                         return Err(DigestError::Missing(MissingSource {
                             line: step.line,

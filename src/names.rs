@@ -18,7 +18,8 @@ impl ProjectName {
             && !s.starts_with('-')
             && !s.ends_with('-')
             && !s.contains("--")
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if valid {
             Ok(Self(s.to_owned()))
         } else {
@@ -51,7 +52,7 @@ impl ImageName {
         Self(String::new())
     }
 
-    /// Accepts lower-case letters, digits and the separators `.`, `_`, `-` and `/` between them.
+    /// Accepts letters, digits and the separators `.`, `_`, `-` and `/` between them.
     pub fn parse(s: &str) -> Result<Self, String> {
         let valid = s.split('/').all(|part| {
             !part.is_empty()

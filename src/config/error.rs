@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::names::ImageName;
 
+use super::keys;
+
 /// The part of werf.yaml an error is about, as messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Section {
@@ -13,8 +15,6 @@ pub enum Section {
     Meta,
     /// An image document; the names as written, joined by ", " for `image: [a, b]`, `~` when unnamed.
     Image(String),
-    /// A Stapel `artifact:` document.
-    Artifact(String),
     /// A document whose kind or name is not known yet.
     Document,
 }
@@ -25,7 +25,6 @@ impl fmt::Display for Section {
             Section::Meta => f.write_str("the meta section"),
             Section::Image(name) if name == "~" => f.write_str("the unnamed image"),
             Section::Image(name) => write!(f, "image \"{name}\""),
-            Section::Artifact(name) => write!(f, "artifact \"{name}\""),
             Section::Document => f.write_str("this document"),
         }
     }
@@ -59,37 +58,65 @@ pub enum ConfigError {
          with plain YAML (`werf config render` prints the rendered file)",
         .path.display()
     )]
-    Template { path: PathBuf, line: usize, column: usize },
+    Template {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
 
     #[error("{}:{line}:{column}: invalid YAML: {message}; fix the YAML syntax here", .path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 
     #[error(
         "{}:{line}:{column}: key {key:?} appears twice in {}; keep only one of them",
         .path.display(),
         place(.parent)
     )]
-    DuplicateKey { path: PathBuf, line: usize, column: usize, key: String, parent: String },
+    DuplicateKey {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: String,
+        parent: String,
+    },
 
     #[error(
         "{}:{line}:{column}: a key in {} is not a plain string; use names like `dockerfile:` as keys",
         .path.display(),
         place(.parent)
     )]
-    NonStringKey { path: PathBuf, line: usize, column: usize, parent: String },
+    NonStringKey {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        parent: String,
+    },
 
     #[error(
         "{}:{line}:{column}: YAML tags (`!name`) are not supported; remove the tag",
         .path.display()
     )]
-    Tag { path: PathBuf, line: usize, column: usize },
+    Tag {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
 
     #[error(
         "{}:{line}:{column}: `<<` must merge a mapping or a list of mappings; point it at a \
          mapping, e.g. `<<: *defaults`",
         .path.display()
     )]
-    BadMerge { path: PathBuf, line: usize, column: usize },
+    BadMerge {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
 
     #[error(
         "{}:{line}:{column}: this document is {found}, not a mapping; write `key: value` lines \
@@ -97,21 +124,35 @@ pub enum ConfigError {
          image)",
         .path.display()
     )]
-    NotMapping { path: PathBuf, line: usize, column: usize, found: &'static str },
+    NotMapping {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        found: &'static str,
+    },
 
     #[error(
         "{}:{line}:{column}: this document is neither the meta section nor an image; start an \
          image with `image: NAME`, or give the meta section `project: NAME` and `configVersion: 1`",
         .path.display()
     )]
-    UnknownDocument { path: PathBuf, line: usize, column: usize },
+    UnknownDocument {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
 
     #[error(
         "{}:{line}:{column}: a second meta section (the first starts at line {first_line}); keep \
          project, configVersion and build in one document",
         .path.display()
     )]
-    DuplicateMeta { path: PathBuf, line: usize, column: usize, first_line: usize },
+    DuplicateMeta {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        first_line: usize,
+    },
 
     #[error(
         "{}:1:1: there is no meta section with `project`; start the file with `project: NAME` and \
@@ -121,8 +162,9 @@ pub enum ConfigError {
     NoMeta { path: PathBuf },
 
     #[error(
-        "{}:{line}:{column}: {key:?} is missing or empty in {section}; add `{example}`",
-        .path.display()
+        "{}:{line}:{column}: {key:?} is missing or empty in {section}; add `{}`",
+        .path.display(),
+        example(.key)
     )]
     MissingKey {
         path: PathBuf,
@@ -130,34 +172,50 @@ pub enum ConfigError {
         column: usize,
         section: Section,
         key: String,
-        example: &'static str,
     },
 
     #[error(
         "{}:{line}:{column}: configVersion must be 1, not {found}; set `configVersion: 1`",
         .path.display()
     )]
-    ConfigVersion { path: PathBuf, line: usize, column: usize, found: String },
+    ConfigVersion {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        found: String,
+    },
 
     #[error("{}:{line}:{column}: {reason}", .path.display())]
-    BadProjectName { path: PathBuf, line: usize, column: usize, reason: String },
+    BadProjectName {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
 
     #[error("{}:{line}:{column}: {reason}", .path.display())]
-    BadImageName { path: PathBuf, line: usize, column: usize, section: Section, reason: String },
+    BadImageName {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        section: Section,
+        reason: String,
+    },
 
     #[error(
-        "{}:{line}:{column}: unknown key {key:?} in {}; {hint}",
+        "{}:{line}:{column}: unknown key {key:?} in {}; {}",
         .path.display(),
-        nested(.parent, .section)
+        nested(.parent, .section),
+        keys::unknown_key_hint(.section, .parent, .key)
     )]
     UnknownKey {
         path: PathBuf,
         line: usize,
         column: usize,
         section: Section,
+        /// The YAML path of the mapping holding the key; empty at the top of the document.
         parent: String,
         key: String,
-        hint: String,
     },
 
     #[error(
@@ -165,12 +223,19 @@ pub enum ConfigError {
          keep building this project with werf",
         .path.display()
     )]
-    Unsupported { path: PathBuf, line: usize, column: usize, section: Section, key: String },
+    Unsupported {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        section: Section,
+        key: String,
+    },
 
     #[error(
         "{}:{line}:{column}: {key:?} in {section} must be {expected}, not {found}; write it as \
-         `{example}`",
-        .path.display()
+         `{}`",
+        .path.display(),
+        example(.key)
     )]
     WrongType {
         path: PathBuf,
@@ -180,7 +245,6 @@ pub enum ConfigError {
         key: String,
         expected: &'static str,
         found: &'static str,
-        example: &'static str,
     },
 
     #[error(
@@ -188,9 +252,18 @@ pub enum ConfigError {
          Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with \
          `dockerfile: PATH`",
         .path.display(),
-        section
+        stapel_subject(.image, *.artifact)
     )]
-    Stapel { path: PathBuf, line: usize, column: usize, section: Section, key: String },
+    Stapel {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// The names as written (as in [`Section::Image`]); empty when they cannot be told.
+        image: String,
+        /// Whether the document is an `artifact:` rather than an `image:`.
+        artifact: bool,
+        key: String,
+    },
 
     #[error(
         "{}:{line}:{column}: {key:?} and {other:?} in {section} mean the same; keep only one of them",
@@ -209,7 +282,11 @@ pub enum ConfigError {
         "{}:{line}:{column}: `image: []` names no image; list at least one name",
         .path.display()
     )]
-    EmptyImageList { path: PathBuf, line: usize, column: usize },
+    EmptyImageList {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
 
     #[error(
         "{}:{line}:{column}: image \"{image}\" is defined twice (first at line {first_line}, \
@@ -230,7 +307,12 @@ pub enum ConfigError {
          {count}; give it a name",
         .path.display()
     )]
-    UnnamedAmongMany { path: PathBuf, line: usize, column: usize, count: usize },
+    UnnamedAmongMany {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        count: usize,
+    },
 
     #[error(
         "{}:{line}:{column}: {section} depends on \"{dependency}\", which is not defined; {hint}",
@@ -250,11 +332,18 @@ pub enum ConfigError {
          dependencies",
         .path.display()
     )]
-    DependencyCycle { path: PathBuf, line: usize, column: usize, image: ImageName, cycle: String },
+    DependencyCycle {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        image: ImageName,
+        cycle: String,
+    },
 
     #[error(
-        "{}:{line}:{column}: unknown import type {found:?} at {key} of {section}; {hint}",
-        .path.display()
+        "{}:{line}:{column}: unknown import type {found:?} at {key} of {section}; {}",
+        .path.display(),
+        keys::import_type_hint(.found)
     )]
     BadImportType {
         path: PathBuf,
@@ -263,7 +352,6 @@ pub enum ConfigError {
         section: Section,
         key: String,
         found: String,
-        hint: String,
     },
 
     #[error(
@@ -282,8 +370,9 @@ pub enum ConfigError {
 
     #[error(
         "{}:{line}:{column}: {key:?} in {section} is an absolute path ({value:?}); write it \
-         relative to {base}",
-        .path.display()
+         relative to the {} directory",
+        .path.display(),
+        if .key == "context" { "project" } else { "context" }
     )]
     AbsolutePath {
         path: PathBuf,
@@ -292,12 +381,11 @@ pub enum ConfigError {
         section: Section,
         key: String,
         value: String,
-        base: &'static str,
     },
 
     #[error(
         "{}:{line}:{column}: {key:?} in {section} ({value:?}) points outside the project \
-         directory; slipway reads only files inside the project, so move the file into it",
+         directory; slipway reads only files inside the project, so keep the path inside it",
         .path.display()
     )]
     EscapingPath {
@@ -325,5 +413,48 @@ fn nested(parent: &str, section: &Section) -> String {
         section.to_string()
     } else {
         format!("{parent} of {section}")
+    }
+}
+
+/// How a Stapel document is named in messages.
+fn stapel_subject(image: &str, artifact: bool) -> String {
+    match (image, artifact) {
+        ("", _) => "this document".to_owned(),
+        (name, true) => format!("artifact \"{name}\""),
+        (name, false) => Section::Image(name.to_owned()).to_string(),
+    }
+}
+
+/// A correct way to write the key at YAML path `key`, for messages.
+fn example(key: &str) -> &'static str {
+    if key.starts_with("args.") {
+        return "NAME: value";
+    }
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    let item = leaf.ends_with(']');
+    match (leaf.split('[').next().unwrap_or(leaf), item) {
+        ("image", false) => "image: backend",
+        ("image", true) => "image: [backend, worker]",
+        ("dependencies", false) => "dependencies: [{image: backend}]",
+        ("dependencies", true) => "- image: backend",
+        ("imports", false) => "imports: [{type: ImageName, targetBuildArg: BASE_IMAGE}]",
+        ("imports", true) => "- type: ImageName",
+        ("from", _) => "from: backend",
+        ("type", _) => "type: ImageName",
+        ("targetBuildArg", _) => "targetBuildArg: BASE_IMAGE",
+        ("args", _) => "args: {NAME: value}",
+        ("addHost", _) => "addHost: [\"db:10.0.0.2\"]",
+        ("contextAddFiles" | "contextAddFile", _) => "contextAddFiles: [.env]",
+        ("final", _) => "final: false",
+        ("dockerfile", _) => "dockerfile: Dockerfile",
+        ("context", _) => "context: app",
+        ("target", _) => "target: builder",
+        ("network", _) => "network: host",
+        ("ssh", _) => "ssh: default",
+        ("cacheVersion", _) => "cacheVersion: \"1\"",
+        ("project", _) => "project: my-app",
+        ("configVersion", _) => "configVersion: 1",
+        ("build", _) => "build: {cacheVersion: \"1\"}",
+        _ => "key: value",
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::error::{ConfigError, Section};
-use super::keys::{self, Keys};
+use super::keys;
 use super::locate::{self, Pos, Step};
 use super::node::Node;
 
@@ -28,45 +28,30 @@ impl Fields<'_> {
 
     /// A scalar as text, as werf reads string fields: numbers and booleans as written, `~` or
     /// nothing as `None`.
-    pub(super) fn scalar(
-        &self,
-        node: &Node,
-        at: &[Step],
-        example: &'static str,
-    ) -> Result<Option<String>, ConfigError> {
+    pub(super) fn scalar(&self, node: &Node, at: &[Step]) -> Result<Option<String>, ConfigError> {
         match node {
             Node::Null => Ok(None),
             Node::Str(s) => Ok(Some(s.clone())),
-            Node::Number(fallback) => {
-                Ok(Some(locate::raw_scalar(self.text, self.index, at).unwrap_or_else(|| fallback.clone())))
-            }
-            Node::Bool(b) => {
-                Ok(Some(locate::raw_scalar(self.text, self.index, at).unwrap_or_else(|| b.to_string())))
-            }
-            Node::Seq(_) | Node::Map(_) => Err(self.wrong_type(node, at, "a single value", example)),
+            Node::Number(fallback) => Ok(Some(
+                locate::raw_scalar(self.text, self.index, at).unwrap_or_else(|| fallback.clone()),
+            )),
+            Node::Bool(b) => Ok(Some(
+                locate::raw_scalar(self.text, self.index, at).unwrap_or_else(|| b.to_string()),
+            )),
+            Node::Seq(_) | Node::Map(_) => Err(self.wrong_type(node, at, "a single value")),
         }
     }
 
     /// A non-empty scalar, or `None` when it is absent, `~` or `""`.
-    pub(super) fn text(
-        &self,
-        node: &Node,
-        at: &[Step],
-        example: &'static str,
-    ) -> Result<Option<String>, ConfigError> {
-        Ok(self.scalar(node, at, example)?.filter(|s| !s.is_empty()))
+    pub(super) fn text(&self, node: &Node, at: &[Step]) -> Result<Option<String>, ConfigError> {
+        Ok(self.scalar(node, at)?.filter(|s| !s.is_empty()))
     }
 
-    pub(super) fn boolean(
-        &self,
-        node: &Node,
-        at: &[Step],
-        example: &'static str,
-    ) -> Result<Option<bool>, ConfigError> {
+    pub(super) fn boolean(&self, node: &Node, at: &[Step]) -> Result<Option<bool>, ConfigError> {
         match node {
             Node::Null => Ok(None),
             Node::Bool(b) => Ok(Some(*b)),
-            _ => Err(self.wrong_type(node, at, "true or false", example)),
+            _ => Err(self.wrong_type(node, at, "true or false")),
         }
     }
 
@@ -75,63 +60,51 @@ impl Fields<'_> {
         &self,
         node: &'n Node,
         at: &[Step],
-        example: &'static str,
     ) -> Result<&'n [(String, Node)], ConfigError> {
         match node {
             Node::Null => Ok(&[]),
             Node::Map(entries) => Ok(entries),
-            _ => Err(self.wrong_type(node, at, "a mapping", example)),
+            _ => Err(self.wrong_type(node, at, "a mapping")),
         }
     }
 
     /// The items of a list; `~` or nothing reads as an empty list.
-    pub(super) fn list<'n>(
-        &self,
-        node: &'n Node,
-        at: &[Step],
-        example: &'static str,
-    ) -> Result<&'n [Node], ConfigError> {
+    pub(super) fn list<'n>(&self, node: &'n Node, at: &[Step]) -> Result<&'n [Node], ConfigError> {
         match node {
             Node::Null => Ok(&[]),
             Node::Seq(items) => Ok(items),
-            _ => Err(self.wrong_type(node, at, "a list", example)),
+            _ => Err(self.wrong_type(node, at, "a list")),
         }
     }
 
     /// A list of strings, or a single string standing for a list of one (as werf allows).
-    pub(super) fn strings(
-        &self,
-        node: &Node,
-        at: &[Step],
-        example: &'static str,
-    ) -> Result<Vec<String>, ConfigError> {
+    pub(super) fn strings(&self, node: &Node, at: &[Step]) -> Result<Vec<String>, ConfigError> {
         let expected = "a string or a list of strings";
         let Node::Seq(items) = node else {
             return match node {
-                Node::Map(_) => Err(self.wrong_type(node, at, expected, example)),
-                _ => Ok(self.scalar(node, at, example)?.into_iter().collect()),
+                Node::Map(_) => Err(self.wrong_type(node, at, expected)),
+                _ => Ok(self.scalar(node, at)?.into_iter().collect()),
             };
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_at = extend(at, Step::Index(i));
-            match self.scalar(item, &item_at, example) {
+            match self.scalar(item, &item_at) {
                 Ok(Some(s)) => out.push(s),
-                _ => return Err(self.wrong_type(item, &item_at, "a string", example)),
+                _ => return Err(self.wrong_type(item, &item_at, "a string")),
             }
         }
         Ok(out)
     }
 
     /// A required key that is absent or empty, reported at `pos`.
-    pub(super) fn missing(&self, pos: Pos, key: String, example: &'static str) -> ConfigError {
+    pub(super) fn missing(&self, pos: Pos, key: String) -> ConfigError {
         ConfigError::MissingKey {
             path: self.file.to_owned(),
             line: pos.line,
             column: pos.column,
             section: self.section.clone(),
             key,
-            example,
         }
     }
 
@@ -140,7 +113,6 @@ impl Fields<'_> {
         node: &Node,
         at: &[Step],
         expected: &'static str,
-        example: &'static str,
     ) -> ConfigError {
         let Pos { line, column } = self.node_pos(at);
         ConfigError::WrongType {
@@ -151,7 +123,6 @@ impl Fields<'_> {
             key: locate::dotted(at),
             expected,
             found: node.kind(),
-            example,
         }
     }
 
@@ -160,32 +131,34 @@ impl Fields<'_> {
         &self,
         entries: &[(String, Node)],
         at: &[Step],
-        known: &Keys,
     ) -> Result<(), ConfigError> {
-        for (key, _) in entries {
-            if known.supported.contains(&key.as_str()) || known.ignored.contains(&key.as_str()) {
-                continue;
+        let parent = locate::dotted(at);
+        let known = keys::table(&self.section, &parent);
+        let Some((key, _)) = entries.iter().find(|(key, _)| !known.accepts(key)) else {
+            return Ok(());
+        };
+        let key_at = extend(at, Step::Key(key));
+        let Pos { line, column } = self.key_pos(&key_at);
+        let (path, section) = (self.file.to_owned(), self.section.clone());
+        Err(if known.unsupported.contains(&key.as_str()) {
+            let key = locate::dotted(&key_at);
+            ConfigError::Unsupported {
+                path,
+                line,
+                column,
+                section,
+                key,
             }
-            let key_at = extend(at, Step::Key(key));
-            let Pos { line, column } = self.key_pos(&key_at);
-            let path = self.file.to_owned();
-            let section = self.section.clone();
-            if known.unsupported.contains(&key.as_str()) {
-                let key = locate::dotted(&key_at);
-                return Err(ConfigError::Unsupported { path, line, column, section, key });
+        } else {
+            ConfigError::UnknownKey {
+                path,
+                line,
+                column,
+                section,
+                parent,
+                key: key.clone(),
             }
-            let hint = if known.stapel_only.contains(&key.as_str()) {
-                format!("`{key}` applies only to Stapel images; remove it")
-            } else if let Some(similar) = keys::suggest(key, known.all()) {
-                format!("did you mean {similar:?}?")
-            } else {
-                let names: Vec<&str> = known.supported.iter().chain(known.ignored).copied().collect();
-                format!("remove it (the keys here are: {})", names.join(", "))
-            };
-            let parent = locate::dotted(at);
-            return Err(ConfigError::UnknownKey { path, line, column, section, parent, key: key.clone(), hint });
-        }
-        Ok(())
+        })
     }
 }
 

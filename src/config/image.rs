@@ -7,7 +7,7 @@ use crate::names::ImageName;
 
 use super::error::{ConfigError, Section};
 use super::fields::{Fields, extend};
-use super::keys::{self, DEPENDENCY, IMAGE, IMPORT, STAPEL};
+use super::keys::{IMPORT_TYPES, STAPEL};
 use super::locate::{self, Pos, Step};
 use super::node::Node;
 use super::{Dependency, ImageConfig, Import, ImportKind};
@@ -34,17 +34,14 @@ impl Parsed {
 
     /// The path of the node naming dependency `index`.
     pub(super) fn dependency_path(&self, index: usize) -> [Step<'static>; 3] {
-        [Step::Key("dependencies"), Step::Index(index), Step::Key(self.dependency_keys[index])]
+        let key = self.dependency_keys.get(index).copied().unwrap_or("image");
+        [
+            Step::Key("dependencies"),
+            Step::Index(index),
+            Step::Key(key),
+        ]
     }
 }
-
-const IMPORT_KINDS: [(&str, ImportKind); 5] = [
-    ("ImageName", ImportKind::ImageName),
-    ("ImageTag", ImportKind::ImageTag),
-    ("ImageRepo", ImportKind::ImageRepo),
-    ("ImageID", ImportKind::ImageId),
-    ("ImageDigest", ImportKind::ImageDigest),
-];
 
 /// Reads an image document; `line` is where its `image:` key is.
 pub(super) fn read(
@@ -53,20 +50,24 @@ pub(super) fn read(
     line: usize,
 ) -> Result<Vec<Parsed>, ConfigError> {
     if get(entries, "dockerfile").is_none()
-        && let Some((key, _)) = entries.iter().find(|(key, _)| STAPEL.contains(&key.as_str()))
+        && let Some((key, _)) = entries
+            .iter()
+            .find(|(key, _)| STAPEL.contains(&key.as_str()))
     {
         let Pos { line, column } = fields.key_pos(&[Step::Key(key)]);
+        let (image, artifact) = stapel_names(entries);
         return Err(ConfigError::Stapel {
             path: fields.file.to_owned(),
             line,
             column,
-            section: stapel_section(entries),
+            image,
+            artifact,
             key: key.clone(),
         });
     }
     let names = read_names(fields, entries)?;
     fields.section = Section::Image(label(&names));
-    fields.check_keys(entries, &[], &IMAGE)?;
+    fields.check_keys(entries, &[])?;
 
     let mut config = ImageConfig {
         name: ImageName::unnamed(),
@@ -90,17 +91,17 @@ pub(super) fn read(
     for (key, node) in entries {
         let at = [Step::Key(key)];
         match key.as_str() {
-            "final" => config.is_final = fields.boolean(node, &at, "final: false")?.unwrap_or(true),
-            "dockerfile" => dockerfile = fields.text(node, &at, "dockerfile: Dockerfile")?,
-            "context" => context = fields.text(node, &at, "context: app")?,
-            "target" => config.target = fields.text(node, &at, "target: builder")?,
-            "network" => config.network = fields.text(node, &at, "network: host")?,
-            "ssh" => config.ssh = fields.text(node, &at, "ssh: default")?,
-            "cacheVersion" => config.cache_version = fields.text(node, &at, "cacheVersion: \"1\"")?,
+            "final" => config.is_final = fields.boolean(node, &at)?.unwrap_or(true),
+            "dockerfile" => dockerfile = fields.text(node, &at)?,
+            "context" => context = fields.text(node, &at)?,
+            "target" => config.target = fields.text(node, &at)?,
+            "network" => config.network = fields.text(node, &at)?,
+            "ssh" => config.ssh = fields.text(node, &at)?,
+            "cacheVersion" => config.cache_version = fields.text(node, &at)?,
             "args" => config.args = read_args(fields, node)?,
-            "addHost" => config.add_host = fields.strings(node, &at, "addHost: [\"db:10.0.0.2\"]")?,
+            "addHost" => config.add_host = fields.strings(node, &at)?,
             "contextAddFiles" | "contextAddFile" => {
-                let files = fields.strings(node, &at, "contextAddFiles: [.env]")?;
+                let files = fields.strings(node, &at)?;
                 if files.is_empty() {
                     continue;
                 }
@@ -126,18 +127,27 @@ pub(super) fn read(
     }
 
     if let Some(context) = &context {
-        check_path(fields, &[Step::Key("context")], context, "", "the project directory")?;
+        check_path(fields, &[Step::Key("context")], context, "")?;
     }
     config.context = context.unwrap_or_else(|| ".".to_owned());
     if let Some(dockerfile) = &dockerfile {
-        check_path(fields, &[Step::Key("dockerfile")], dockerfile, &config.context, CONTEXT_DIR)?;
+        check_path(
+            fields,
+            &[Step::Key("dockerfile")],
+            dockerfile,
+            &config.context,
+        )?;
     }
     config.dockerfile = dockerfile.unwrap_or_else(|| "Dockerfile".to_owned());
     if let Some(key) = add_files {
         let listed = matches!(get(entries, key), Some(Node::Seq(_)));
         for (i, file) in config.context_add_files.iter().enumerate() {
-            let at = if listed { vec![Step::Key(key), Step::Index(i)] } else { vec![Step::Key(key)] };
-            check_path(fields, &at, file, &config.context, CONTEXT_DIR)?;
+            let at = if listed {
+                vec![Step::Key(key), Step::Index(i)]
+            } else {
+                vec![Step::Key(key)]
+            };
+            check_path(fields, &at, file, &config.context)?;
         }
     }
     check_build_args(fields, &config)?;
@@ -146,7 +156,10 @@ pub(super) fn read(
     Ok(names
         .into_iter()
         .map(|(name, name_index)| Parsed {
-            config: ImageConfig { name, ..config.clone() },
+            config: ImageConfig {
+                name,
+                ..config.clone()
+            },
             doc,
             name_index,
             dependency_keys: dependency_keys.clone(),
@@ -154,20 +167,19 @@ pub(super) fn read(
         .collect())
 }
 
-const CONTEXT_DIR: &str = "the context directory";
-
 fn get<'n>(entries: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
     entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)
 }
 
-/// How messages name a Stapel document, as well as its `image:` or `artifact:` allows.
-fn stapel_section(entries: &[(String, Node)]) -> Section {
+/// The names of a Stapel document as messages show them (empty when they cannot be told), and
+/// whether it is an `artifact:`.
+fn stapel_names(entries: &[(String, Node)]) -> (String, bool) {
     if let Some(Node::Str(name)) = get(entries, "artifact") {
-        return Section::Artifact(name.clone());
+        return (name.clone(), true);
     }
-    match get(entries, "image") {
-        Some(Node::Str(name)) => Section::Image(name.clone()),
-        Some(Node::Null) => Section::Image("~".to_owned()),
+    let names = match get(entries, "image") {
+        Some(Node::Str(name)) => name.clone(),
+        Some(Node::Null) => "~".to_owned(),
         Some(Node::Seq(items)) => {
             let names: Option<Vec<&str>> = items
                 .iter()
@@ -176,10 +188,11 @@ fn stapel_section(entries: &[(String, Node)]) -> Section {
                     _ => None,
                 })
                 .collect();
-            names.map_or(Section::Document, |names| Section::Image(names.join(", ")))
+            names.map(|names| names.join(", ")).unwrap_or_default()
         }
-        _ => Section::Document,
-    }
+        _ => String::new(),
+    };
+    (names, false)
 }
 
 /// The names in `image:`, each with its index when `image:` is a list.
@@ -189,30 +202,37 @@ fn read_names(
 ) -> Result<Vec<(ImageName, Option<usize>)>, ConfigError> {
     let at = [Step::Key("image")];
     let Some(node) = get(entries, "image") else {
-        return Err(fields.missing(fields.node_pos(&[]), "image".to_owned(), "image: backend"));
+        return Err(fields.missing(fields.node_pos(&[]), "image".to_owned()));
     };
     match node {
         Node::Null => Ok(vec![(ImageName::unnamed(), None)]),
-        Node::Map(_) => Err(fields.wrong_type(node, &at, "a name or a list of names", "image: backend")),
+        Node::Map(_) => Err(fields.wrong_type(node, &at, "a name or a list of names")),
         Node::Seq(items) if items.is_empty() => {
             let Pos { line, column } = fields.node_pos(&at);
-            Err(ConfigError::EmptyImageList { path: fields.file.to_owned(), line, column })
+            Err(ConfigError::EmptyImageList {
+                path: fields.file.to_owned(),
+                line,
+                column,
+            })
         }
         Node::Seq(items) => {
             let mut names = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let at = [Step::Key("image"), Step::Index(i)];
                 if matches!(item, Node::Seq(_) | Node::Map(_)) {
-                    return Err(fields.wrong_type(item, &at, "a name", "image: [backend, worker]"));
+                    return Err(fields.wrong_type(item, &at, "a name"));
                 }
-                let text = fields.scalar(item, &at, "image: [backend, worker]")?;
+                let text = fields.scalar(item, &at)?;
                 names.push((parse_name(fields, &at, &text.unwrap_or_default())?, Some(i)));
             }
             Ok(names)
         }
         _ => {
-            let text = fields.scalar(node, &at, "image: backend")?;
-            Ok(vec![(parse_name(fields, &at, &text.unwrap_or_default())?, None)])
+            let text = fields.scalar(node, &at)?;
+            Ok(vec![(
+                parse_name(fields, &at, &text.unwrap_or_default())?,
+                None,
+            )])
         }
     }
 }
@@ -238,13 +258,13 @@ fn label(names: &[(ImageName, Option<usize>)]) -> String {
 
 fn read_args(fields: &Fields, node: &Node) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut args = BTreeMap::new();
-    for (name, value) in fields.mapping(node, &[Step::Key("args")], "args: {NAME: value}")? {
+    for (name, value) in fields.mapping(node, &[Step::Key("args")])? {
         let at = [Step::Key("args"), Step::Key(name)];
-        match fields.scalar(value, &at, "NAME: value")? {
+        match fields.scalar(value, &at)? {
             Some(value) => args.insert(name.clone(), value),
             None => {
                 let expected = "a string, number or boolean";
-                return Err(fields.wrong_type(value, &at, expected, "NAME: \"\""));
+                return Err(fields.wrong_type(value, &at, expected));
             }
         };
     }
@@ -255,16 +275,15 @@ fn read_dependencies(
     fields: &Fields,
     node: &Node,
 ) -> Result<(Vec<Dependency>, Vec<&'static str>), ConfigError> {
-    let example = "dependencies: [{image: backend}]";
-    let items = fields.list(node, &[Step::Key("dependencies")], example)?;
+    let items = fields.list(node, &[Step::Key("dependencies")])?;
     let mut dependencies = Vec::with_capacity(items.len());
     let mut dependency_keys = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = [Step::Key("dependencies"), Step::Index(i)];
         let Node::Map(entries) = item else {
-            return Err(fields.wrong_type(item, &at, "a mapping", "- image: backend"));
+            return Err(fields.wrong_type(item, &at, "a mapping"));
         };
-        fields.check_keys(entries, &at, &DEPENDENCY)?;
+        fields.check_keys(entries, &at)?;
         let mut named: Option<(ImageName, &'static str)> = None;
         let mut imports = Vec::new();
         for (key, node) in entries {
@@ -290,14 +309,14 @@ fn read_dependencies(
                     other: "from",
                 });
             }
-            let Some(text) = fields.text(node, &at, "image: backend")? else {
-                return Err(fields.missing(fields.key_pos(&at), locate::dotted(&at), "image: backend"));
+            let Some(text) = fields.text(node, &at)? else {
+                return Err(fields.missing(fields.key_pos(&at), locate::dotted(&at)));
             };
             named = Some((parse_name(fields, &at, &text)?, key));
         }
         let Some((image, key)) = named else {
             let key = format!("{}.image", locate::dotted(&at));
-            return Err(fields.missing(fields.node_pos(&at), key, "image: backend"));
+            return Err(fields.missing(fields.node_pos(&at), key));
         };
         dependencies.push(Dependency { image, imports });
         dependency_keys.push(key);
@@ -305,34 +324,40 @@ fn read_dependencies(
     Ok((dependencies, dependency_keys))
 }
 
-fn read_imports(fields: &Fields, node: &Node, dependency: usize) -> Result<Vec<Import>, ConfigError> {
-    let base = [Step::Key("dependencies"), Step::Index(dependency), Step::Key("imports")];
-    let example = "imports: [{type: ImageName, targetBuildArg: BASE_IMAGE}]";
-    let items = fields.list(node, &base, example)?;
+fn read_imports(
+    fields: &Fields,
+    node: &Node,
+    dependency: usize,
+) -> Result<Vec<Import>, ConfigError> {
+    let base = [
+        Step::Key("dependencies"),
+        Step::Index(dependency),
+        Step::Key("imports"),
+    ];
+    let items = fields.list(node, &base)?;
     let mut imports = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = extend(&base, Step::Index(i));
         let Node::Map(entries) = item else {
-            return Err(fields.wrong_type(item, &at, "a mapping", "- type: ImageName"));
+            return Err(fields.wrong_type(item, &at, "a mapping"));
         };
-        fields.check_keys(entries, &at, &IMPORT)?;
+        fields.check_keys(entries, &at)?;
         let mut kind = None;
         let mut target_build_arg = None;
         for (key, node) in entries {
             let key_at = extend(&at, Step::Key(key));
             match key.as_str() {
                 "type" => {
-                    let Some(text) = fields.text(node, &key_at, "type: ImageName")? else {
+                    let Some(text) = fields.text(node, &key_at)? else {
                         let pos = fields.key_pos(&key_at);
-                        return Err(fields.missing(pos, locate::dotted(&key_at), "type: ImageName"));
+                        return Err(fields.missing(pos, locate::dotted(&key_at)));
                     };
                     kind = Some(import_kind(fields, &key_at, text)?);
                 }
                 "targetBuildArg" => {
-                    let example = "targetBuildArg: BASE_IMAGE";
-                    let Some(text) = fields.text(node, &key_at, example)? else {
+                    let Some(text) = fields.text(node, &key_at)? else {
                         let pos = fields.key_pos(&key_at);
-                        return Err(fields.missing(pos, locate::dotted(&key_at), example));
+                        return Err(fields.missing(pos, locate::dotted(&key_at)));
                     };
                     target_build_arg = Some(text);
                 }
@@ -343,29 +368,25 @@ fn read_imports(fields: &Fields, node: &Node, dependency: usize) -> Result<Vec<I
             (Some(kind), Some(arg)) => (kind, arg),
             (None, _) => {
                 let key = format!("{}.type", locate::dotted(&at));
-                return Err(fields.missing(fields.node_pos(&at), key, "type: ImageName"));
+                return Err(fields.missing(fields.node_pos(&at), key));
             }
             (_, None) => {
                 let key = format!("{}.targetBuildArg", locate::dotted(&at));
-                return Err(fields.missing(fields.node_pos(&at), key, "targetBuildArg: BASE_IMAGE"));
+                return Err(fields.missing(fields.node_pos(&at), key));
             }
         };
-        imports.push(Import { kind, target_build_arg });
+        imports.push(Import {
+            kind,
+            target_build_arg,
+        });
     }
     Ok(imports)
 }
 
 fn import_kind(fields: &Fields, at: &[Step], text: String) -> Result<ImportKind, ConfigError> {
-    if let Some((_, kind)) = IMPORT_KINDS.iter().find(|(name, _)| *name == text) {
+    if let Some((_, kind)) = IMPORT_TYPES.iter().find(|(name, _)| *name == text) {
         return Ok(*kind);
     }
-    let hint = match keys::suggest(&text, IMPORT_KINDS.iter().map(|(name, _)| *name)) {
-        Some(similar) => format!("did you mean {similar:?}?"),
-        None => {
-            let names: Vec<&str> = IMPORT_KINDS.iter().map(|(name, _)| *name).collect();
-            format!("use one of {}", names.join(", "))
-        }
-    };
     let Pos { line, column } = fields.node_pos(at);
     Err(ConfigError::BadImportType {
         path: fields.file.to_owned(),
@@ -374,30 +395,41 @@ fn import_kind(fields: &Fields, at: &[Step], text: String) -> Result<ImportKind,
         section: fields.section.clone(),
         key: locate::dotted(at),
         found: text,
-        hint,
     })
 }
 
 /// Rejects an absolute `value`, or one that leaves the project when taken relative to `within`
 /// (a directory relative to the project, already checked).
-fn check_path(
-    fields: &Fields,
-    at: &[Step],
-    value: &str,
-    within: &str,
-    base: &'static str,
-) -> Result<(), ConfigError> {
+fn check_path(fields: &Fields, at: &[Step], value: &str, within: &str) -> Result<(), ConfigError> {
     let absolute = value.starts_with('/');
     if !absolute && !escapes(within, value) {
         return Ok(());
     }
     let Pos { line, column } = fields.node_pos(at);
-    let (path, section, key, value) =
-        (fields.file.to_owned(), fields.section.clone(), locate::dotted(at), value.to_owned());
+    let (path, section, key, value) = (
+        fields.file.to_owned(),
+        fields.section.clone(),
+        locate::dotted(at),
+        value.to_owned(),
+    );
     Err(if absolute {
-        ConfigError::AbsolutePath { path, line, column, section, key, value, base }
+        ConfigError::AbsolutePath {
+            path,
+            line,
+            column,
+            section,
+            key,
+            value,
+        }
     } else {
-        ConfigError::EscapingPath { path, line, column, section, key, value }
+        ConfigError::EscapingPath {
+            path,
+            line,
+            column,
+            section,
+            key,
+            value,
+        }
     })
 }
 

@@ -1,6 +1,9 @@
 //! The keys werf.yaml may contain, per mapping, sorted by what slipway does with them, and the
 //! "did you mean" suggestion for a misspelt key or name.
 
+use super::ImportKind;
+use super::error::Section;
+
 /// The keys of one kind of mapping.
 pub(super) struct Keys {
     /// Keys slipway reads.
@@ -90,12 +93,71 @@ pub(super) const IMPORT: Keys = Keys {
 
 impl Keys {
     pub(super) fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.supported.iter().chain(self.ignored).chain(self.unsupported).copied()
+        self.supported
+            .iter()
+            .chain(self.ignored)
+            .chain(self.unsupported)
+            .copied()
+    }
+
+    /// Whether slipway reads or deliberately ignores `key`.
+    pub(super) fn accepts(&self, key: &str) -> bool {
+        self.supported.contains(&key) || self.ignored.contains(&key)
+    }
+}
+
+/// The keys of the mapping at YAML path `parent` of `section`.
+pub(super) fn table(section: &Section, parent: &str) -> &'static Keys {
+    match section {
+        Section::Meta if parent.is_empty() => &META,
+        Section::Meta => &BUILD,
+        _ if parent.contains(".imports[") => &IMPORT,
+        _ if parent.starts_with("dependencies[") => &DEPENDENCY,
+        _ => &IMAGE,
+    }
+}
+
+/// How to fix an unknown `key` in the mapping at `parent` of `section`.
+pub(super) fn unknown_key_hint(section: &Section, parent: &str, key: &str) -> String {
+    let known = table(section, parent);
+    if known.stapel_only.contains(&key) {
+        format!("`{key}` applies only to Stapel images; remove it")
+    } else if let Some(similar) = suggest(key, known.all()) {
+        format!("did you mean {similar:?}?")
+    } else {
+        let names: Vec<&str> = known
+            .supported
+            .iter()
+            .chain(known.ignored)
+            .copied()
+            .collect();
+        format!("remove it (the keys here are: {})", names.join(", "))
+    }
+}
+
+/// werf's names of dependency import types.
+pub(super) const IMPORT_TYPES: [(&str, ImportKind); 5] = [
+    ("ImageName", ImportKind::ImageName),
+    ("ImageTag", ImportKind::ImageTag),
+    ("ImageRepo", ImportKind::ImageRepo),
+    ("ImageID", ImportKind::ImageId),
+    ("ImageDigest", ImportKind::ImageDigest),
+];
+
+/// How to fix an unknown import type.
+pub(super) fn import_type_hint(found: &str) -> String {
+    let names = IMPORT_TYPES.iter().map(|(name, _)| *name);
+    match suggest(found, names.clone()) {
+        Some(similar) => format!("did you mean {similar:?}?"),
+        None => format!("use one of {}", names.collect::<Vec<_>>().join(", ")),
     }
 }
 
 /// The candidate closest to `word` (ignoring case), if it is close enough to be a likely typo.
-pub(super) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
@@ -108,20 +170,27 @@ pub(super) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
     best.map(|(_, candidate)| candidate)
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters where swapping two neighbours counts as one edit (optimal
+/// string alignment), so that `buidl` is one edit from `build`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+    let mut before: Vec<usize> = Vec::new();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            current[j] = (previous[j - 1] + cost)
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                current[j] = current[j].min(before[j - 2] + 1);
+            }
         }
+        before = std::mem::replace(&mut previous, current);
     }
-    row[b.len()]
+    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -145,7 +214,14 @@ mod tests {
 
     #[test]
     fn distances() {
-        for (a, b, d) in [("", "", 0), ("a", "", 1), ("kitten", "sitting", 3), ("ab", "ba", 2)] {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("a", "", 1),
+            ("", "ab", 2),
+            ("kitten", "sitting", 3),
+            ("ab", "ba", 1),
+            ("buidl", "build", 1),
+        ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }

@@ -114,7 +114,11 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
         match self.path.split_first() {
             None if self.goal == Goal::Raw => de.deserialize_str(RawText).map(Some),
             None => de.deserialize_any(Stop).map(|()| None),
-            Some((Step::Key(key), rest)) => de.deserialize_map(InMap { key, rest, goal: self.goal }),
+            Some((Step::Key(key), rest)) => de.deserialize_map(InMap {
+                key,
+                rest,
+                goal: self.goal,
+            }),
             Some((Step::Index(index), rest)) => de.deserialize_seq(InSeq {
                 index: *index,
                 rest,
@@ -166,9 +170,15 @@ impl<'de> Visitor<'de> for InMap<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let stop_at_key = self.rest.is_empty() && self.goal == Goal::Key;
         let mut found = None;
-        while let Some(hit) = map.next_key_seed(KeyMatch { key: self.key, stop: stop_at_key })? {
+        while let Some(hit) = map.next_key_seed(KeyMatch {
+            key: self.key,
+            stop: stop_at_key,
+        })? {
             if hit {
-                found = map.next_value_seed(Walk { path: self.rest, goal: self.goal })?;
+                found = map.next_value_seed(Walk {
+                    path: self.rest,
+                    goal: self.goal,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -195,7 +205,10 @@ impl<'de> Visitor<'de> for InSeq<'_> {
         let mut index = 0;
         loop {
             if index == self.index {
-                match seq.next_element_seed(Walk { path: self.rest, goal: self.goal })? {
+                match seq.next_element_seed(Walk {
+                    path: self.rest,
+                    goal: self.goal,
+                })? {
                     Some(raw) => found = raw,
                     None => break,
                 }

@@ -4,7 +4,6 @@ use crate::names::ProjectName;
 
 use super::error::ConfigError;
 use super::fields::Fields;
-use super::keys::{BUILD, META};
 use super::locate::{Pos, Step};
 use super::node::Node;
 
@@ -14,7 +13,7 @@ pub(super) struct Meta {
 }
 
 pub(super) fn read(fields: &Fields, entries: &[(String, Node)]) -> Result<Meta, ConfigError> {
-    fields.check_keys(entries, &[], &META)?;
+    fields.check_keys(entries, &[])?;
     let mut project = None;
     let mut has_version = false;
     let mut cache_version = None;
@@ -27,12 +26,12 @@ pub(super) fn read(fields: &Fields, entries: &[(String, Node)]) -> Result<Meta, 
             "project" => project = Some(read_project(fields, node)?),
             "build" => {
                 let at = [Step::Key("build")];
-                let build = fields.mapping(node, &at, "build: {cacheVersion: \"1\"}")?;
-                fields.check_keys(build, &at, &BUILD)?;
+                let build = fields.mapping(node, &at)?;
+                fields.check_keys(build, &at)?;
                 for (key, node) in build {
                     if key == "cacheVersion" {
                         let at = [Step::Key("build"), Step::Key("cacheVersion")];
-                        cache_version = fields.text(node, &at, "cacheVersion: \"1\"")?;
+                        cache_version = fields.text(node, &at)?;
                     }
                 }
             }
@@ -40,11 +39,14 @@ pub(super) fn read(fields: &Fields, entries: &[(String, Node)]) -> Result<Meta, 
         }
     }
     if !has_version {
-        return Err(missing(fields, "configVersion", "configVersion: 1"));
+        return Err(missing(fields, "configVersion"));
     }
     match project {
-        Some(project) => Ok(Meta { project, cache_version }),
-        None => Err(missing(fields, "project", "project: my-app")),
+        Some(project) => Ok(Meta {
+            project,
+            cache_version,
+        }),
+        None => Err(missing(fields, "project")),
     }
 }
 
@@ -52,7 +54,7 @@ fn check_version(fields: &Fields, node: &Node) -> Result<(), ConfigError> {
     let at = [Step::Key("configVersion")];
     let found = match node {
         Node::Number(_) | Node::Bool(_) => {
-            let raw = fields.scalar(node, &at, "configVersion: 1")?.unwrap_or_default();
+            let raw = fields.scalar(node, &at)?.unwrap_or_default();
             if raw == "1" && matches!(node, Node::Number(_)) {
                 return Ok(());
             }
@@ -62,21 +64,31 @@ fn check_version(fields: &Fields, node: &Node) -> Result<(), ConfigError> {
         other => other.kind().to_owned(),
     };
     let Pos { line, column } = fields.node_pos(&at);
-    Err(ConfigError::ConfigVersion { path: fields.file.to_owned(), line, column, found })
+    Err(ConfigError::ConfigVersion {
+        path: fields.file.to_owned(),
+        line,
+        column,
+        found,
+    })
 }
 
 fn read_project(fields: &Fields, node: &Node) -> Result<ProjectName, ConfigError> {
     let at = [Step::Key("project")];
-    let Some(name) = fields.text(node, &at, "project: my-app")? else {
-        return Err(fields.missing(fields.key_pos(&at), "project".to_owned(), "project: my-app"));
+    let Some(name) = fields.text(node, &at)? else {
+        return Err(fields.missing(fields.key_pos(&at), "project".to_owned()));
     };
     ProjectName::parse(&name).map_err(|reason| {
         let Pos { line, column } = fields.node_pos(&at);
-        ConfigError::BadProjectName { path: fields.file.to_owned(), line, column, reason }
+        ConfigError::BadProjectName {
+            path: fields.file.to_owned(),
+            line,
+            column,
+            reason,
+        }
     })
 }
 
 /// A required key absent from the meta section, reported where the section starts.
-fn missing(fields: &Fields, key: &str, example: &'static str) -> ConfigError {
-    fields.missing(fields.node_pos(&[]), key.to_owned(), example)
+fn missing(fields: &Fields, key: &str) -> ConfigError {
+    fields.missing(fields.node_pos(&[]), key.to_owned())
 }

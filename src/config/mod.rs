@@ -8,9 +8,11 @@ mod keys;
 mod locate;
 mod meta;
 mod node;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
-use std::error::Error as _;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Section};
@@ -89,11 +91,13 @@ pub enum ImportKind {
 /// Finds and reads the config file named by `request`.
 pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
     let path = match &request.config {
-        Some(config) => request.dir.join(config),
+        Some(config) => in_dir(&request.dir, config),
         None => find(&request.dir)?,
     };
-    let text = fs_err::read_to_string(&path)
-        .map_err(|err| ConfigError::Read { path: path.clone(), reason: innermost(&err) })?;
+    let text = fs_err::read_to_string(&path).map_err(|err| ConfigError::Read {
+        path: path.clone(),
+        reason: read_failure(&err),
+    })?;
     parse(&path, &text)
 }
 
@@ -105,33 +109,55 @@ pub fn parse(path: &Path, text: &str) -> Result<WerfConfig, ConfigError> {
     let mut meta: Option<(meta::Meta, usize)> = None;
     let mut images: Vec<Parsed> = Vec::new();
     for document in &documents {
-        let mut fields = Fields { file: path, text, index: document.index, section: Section::Document };
+        let mut fields = Fields {
+            file: path,
+            text,
+            index: document.index,
+            section: Section::Document,
+        };
         let Node::Map(entries) = &document.node else {
             let Pos { line, column } = fields.node_pos(&[]);
             let found = document.node.kind();
-            return Err(ConfigError::NotMapping { path: path.to_owned(), line, column, found });
+            return Err(ConfigError::NotMapping {
+                path: path.to_owned(),
+                line,
+                column,
+                found,
+            });
         };
         let has = |keys: &[&str]| entries.iter().any(|(key, _)| keys.contains(&key.as_str()));
         if has(&["image", "dockerfile"]) || has(keys::STAPEL) {
-            let line = image_keys.get(document.index).copied().flatten().map_or_else(
-                || fields.node_pos(&[]).line,
-                |pos| pos.line,
-            );
+            let line = image_keys
+                .get(document.index)
+                .copied()
+                .flatten()
+                .map_or_else(|| fields.node_pos(&[]).line, |pos| pos.line);
             images.extend(image::read(&mut fields, entries, line)?);
         } else if has(keys::META.supported) || has(keys::META.ignored) {
             fields.section = Section::Meta;
             let Pos { line, column } = fields.node_pos(&[]);
             if let Some((_, first_line)) = meta {
-                return Err(ConfigError::DuplicateMeta { path: path.to_owned(), line, column, first_line });
+                return Err(ConfigError::DuplicateMeta {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    first_line,
+                });
             }
             meta = Some((meta::read(&fields, entries)?, line));
         } else {
             let Pos { line, column } = fields.node_pos(&[]);
-            return Err(ConfigError::UnknownDocument { path: path.to_owned(), line, column });
+            return Err(ConfigError::UnknownDocument {
+                path: path.to_owned(),
+                line,
+                column,
+            });
         }
     }
     let Some((meta, _)) = meta else {
-        return Err(ConfigError::NoMeta { path: path.to_owned() });
+        return Err(ConfigError::NoMeta {
+            path: path.to_owned(),
+        });
     };
     check_images(path, text, &images)?;
     Ok(WerfConfig {
@@ -142,24 +168,38 @@ pub fn parse(path: &Path, text: &str) -> Result<WerfConfig, ConfigError> {
     })
 }
 
+/// `dir/path`, without a leading "./" when `dir` is the current directory, so messages show
+/// paths the way the user would type them.
+fn in_dir(dir: &Path, path: &Path) -> PathBuf {
+    if dir == Path::new(".") {
+        path.to_path_buf()
+    } else {
+        dir.join(path)
+    }
+}
+
 fn find(dir: &Path) -> Result<PathBuf, ConfigError> {
-    let yaml = dir.join("werf.yaml");
-    let yml = dir.join("werf.yml");
+    let yaml = in_dir(dir, Path::new("werf.yaml"));
+    let yml = in_dir(dir, Path::new("werf.yml"));
     match (yaml.is_file(), yml.is_file()) {
         (true, true) => Err(ConfigError::BothFound { yaml, yml }),
         (true, false) => Ok(yaml),
         (false, true) => Ok(yml),
-        (false, false) => Err(ConfigError::NotFound { dir: dir.to_owned() }),
+        (false, false) => Err(ConfigError::NotFound {
+            dir: dir.to_owned(),
+        }),
     }
 }
 
-/// The OS's own words for an I/O failure, without fs-err's wrapping (the path is already said).
-fn innermost(err: &std::io::Error) -> String {
-    let mut cause: &dyn std::error::Error = err;
-    while let Some(source) = cause.source() {
-        cause = source;
+/// Why the config file could not be read, in words that do not repeat its path.
+fn read_failure(err: &std::io::Error) -> String {
+    match err.kind() {
+        ErrorKind::NotFound => "it does not exist".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        ErrorKind::IsADirectory => "it is a directory".to_owned(),
+        ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
+        _ => err.to_string(),
     }
-    cause.to_string()
 }
 
 /// werf renders werf.yaml as a Go template first; slipway does not, so any `{{` (even in a
@@ -172,7 +212,11 @@ fn reject_templates(path: &Path, text: &str) -> Result<(), ConfigError> {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
-    Err(ConfigError::Template { path: path.to_owned(), line, column })
+    Err(ConfigError::Template {
+        path: path.to_owned(),
+        line,
+        column,
+    })
 }
 
 /// The checks across images: unique names, an unnamed image only alone, dependencies that exist
@@ -184,7 +228,12 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
     {
         let Pos { line, column } = locate::key_pos(text, unnamed.doc, &[Step::Key("image")]);
         let count = images.len();
-        return Err(ConfigError::UnnamedAmongMany { path: path.to_owned(), line, column, count });
+        return Err(ConfigError::UnnamedAmongMany {
+            path: path.to_owned(),
+            line,
+            column,
+            count,
+        });
     }
 
     let mut by_name: HashMap<&ImageName, usize> = HashMap::with_capacity(images.len());
@@ -212,9 +261,13 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
             let names = images.iter().map(|image| image.config.name.as_str());
             let hint = match keys::suggest(dependency.image.as_str(), names) {
                 Some(similar) => format!("did you mean \"{similar}\"?"),
-                None => format!("define an image named \"{}\" or remove the dependency", dependency.image),
+                None => format!(
+                    "define an image named \"{}\" or remove the dependency",
+                    dependency.image
+                ),
             };
-            let Pos { line, column } = locate::node_pos(text, image.doc, &image.dependency_path(index));
+            let Pos { line, column } =
+                locate::node_pos(text, image.doc, &image.dependency_path(index));
             return Err(ConfigError::MissingDependency {
                 path: path.to_owned(),
                 line,
@@ -232,10 +285,16 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
         if state[start] != Visit::New {
             continue;
         }
-        if let Some((image, dependency, cycle)) = find_cycle(start, images, &by_name, &mut state, &mut stack) {
+        if let Some((image, dependency, cycle)) =
+            find_cycle(start, images, &by_name, &mut state, &mut stack)
+        {
             let parsed = &images[image];
-            let Pos { line, column } = locate::node_pos(text, parsed.doc, &parsed.dependency_path(dependency));
-            let names: Vec<&str> = cycle.iter().map(|&i| images[i].config.name.as_str()).collect();
+            let Pos { line, column } =
+                locate::node_pos(text, parsed.doc, &parsed.dependency_path(dependency));
+            let names: Vec<&str> = cycle
+                .iter()
+                .map(|&i| images[i].config.name.as_str())
+                .collect();
             return Err(ConfigError::DependencyCycle {
                 path: path.to_owned(),
                 line,

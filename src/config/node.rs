@@ -48,7 +48,10 @@ pub(super) fn read_documents(path: &Path, text: &str) -> Result<Vec<Document>, C
     let mut documents = Vec::new();
     for (index, document) in Deserializer::from_str(text).enumerate() {
         let problem = Cell::new(None);
-        let seed = NodeSeed { problem: &problem, at: String::new() };
+        let seed = NodeSeed {
+            problem: &problem,
+            at: String::new(),
+        };
         match seed.deserialize(document) {
             Ok(Node::Null) => {}
             Ok(node) => documents.push(Document { index, node }),
@@ -67,22 +70,40 @@ enum Problem {
     BadMerge,
 }
 
-fn to_config_error(path: &Path, err: &serde_yaml_ng::Error, problem: Option<Problem>) -> ConfigError {
+fn to_config_error(
+    path: &Path,
+    err: &serde_yaml_ng::Error,
+    problem: Option<Problem>,
+) -> ConfigError {
     let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
     let path = path.to_owned();
     match problem {
-        Some(Problem::DuplicateKey { key, parent }) => {
-            ConfigError::DuplicateKey { path, line, column, key, parent }
-        }
-        Some(Problem::NonStringKey { parent }) => {
-            ConfigError::NonStringKey { path, line, column, parent }
-        }
+        Some(Problem::DuplicateKey { key, parent }) => ConfigError::DuplicateKey {
+            path,
+            line,
+            column,
+            key,
+            parent,
+        },
+        Some(Problem::NonStringKey { parent }) => ConfigError::NonStringKey {
+            path,
+            line,
+            column,
+            parent,
+        },
         Some(Problem::Tag) => ConfigError::Tag { path, line, column },
         Some(Problem::BadMerge) => ConfigError::BadMerge { path, line, column },
         None => {
             // The position goes in front of our message, so drop serde_yaml_ng's copy of it.
-            let message = err.to_string().replacen(&format!(" at line {line} column {column}"), "", 1);
-            ConfigError::Syntax { path, line, column, message }
+            let message =
+                err.to_string()
+                    .replacen(&format!(" at line {line} column {column}"), "", 1);
+            ConfigError::Syntax {
+                path,
+                line,
+                column,
+                message,
+            }
         }
     }
 }
@@ -100,7 +121,10 @@ impl NodeSeed<'_> {
     }
 
     fn child(&self, step: fmt::Arguments) -> NodeSeed<'_> {
-        NodeSeed { problem: self.problem, at: format!("{}{step}", self.at) }
+        NodeSeed {
+            problem: self.problem,
+            at: format!("{}{step}", self.at),
+        }
     }
 }
 
@@ -143,13 +167,20 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         Ok(Node::Null)
     }
 
+    /// An empty stream reads as a document with no node at all.
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
     fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<Node, A::Error> {
         Err(self.fail(Problem::Tag))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.child(format_args!("[{}]", items.len())))? {
+        while let Some(item) =
+            seq.next_element_seed(self.child(format_args!("[{}]", items.len())))?
+        {
             items.push(item);
         }
         Ok(Node::Seq(items))
@@ -158,7 +189,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries: Vec<(String, Node)> = Vec::new();
         let mut merges = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed { seed: &self, entries: &entries })? {
+        while let Some(key) = map.next_key_seed(KeySeed {
+            seed: &self,
+            entries: &entries,
+        })? {
             let separator = if self.at.is_empty() { "" } else { "." };
             let value = map.next_value_seed(self.child(format_args!("{separator}{key}")))?;
             if key == "<<" {
@@ -218,7 +252,10 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
         if self.entries.iter().any(|(key, _)| key == v) {
             let parent = self.seed.at.clone();
-            return Err(self.seed.fail(Problem::DuplicateKey { key: v.to_owned(), parent }));
+            return Err(self.seed.fail(Problem::DuplicateKey {
+                key: v.to_owned(),
+                parent,
+            }));
         }
         Ok(v.to_owned())
     }
@@ -258,6 +295,8 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_> {
 
 impl KeySeed<'_, '_> {
     fn non_string<E: de::Error>(&self) -> E {
-        self.seed.fail(Problem::NonStringKey { parent: self.seed.at.clone() })
+        self.seed.fail(Problem::NonStringKey {
+            parent: self.seed.at.clone(),
+        })
     }
 }

@@ -188,7 +188,12 @@ impl GitRepo {
         let mut paths: Vec<String> = statuses
             .iter()
             .filter(|s| s.status() != git2::Status::CURRENT && !s.status().is_ignored())
-            .filter_map(|s| s.path().ok().and_then(|p| p.strip_prefix(&strip)).map(str::to_owned))
+            .filter_map(|s| {
+                s.path()
+                    .ok()
+                    .and_then(|p| p.strip_prefix(&strip))
+                    .map(str::to_owned)
+            })
             .collect();
         paths.sort();
         paths.dedup();

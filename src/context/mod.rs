@@ -125,10 +125,7 @@ fn worktree_file(path: String, abs: &Path, meta: &Metadata) -> Result<ContextFil
         (0o120000, target.to_string_lossy().into_owned().into_bytes())
     } else {
         let exec = meta.permissions().mode() & 0o111 != 0;
-        (
-            if exec { 0o100755 } else { 0o100644 },
-            fs_err::read(abs)?,
-        )
+        (if exec { 0o100755 } else { 0o100644 }, fs_err::read(abs)?)
     };
     Ok(ContextFile {
         path,

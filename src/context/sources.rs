@@ -101,14 +101,34 @@ mod tests {
             "z",
         ]);
         for (source, want) in [
-            (".", vec![
-                "a", "a.txt", "a/b.txt", "a/c/d.txt", "ab/x", "b.go", "src/main.go",
-                "src/util/u.go", "z",
-            ]),
-            ("/", vec![
-                "a", "a.txt", "a/b.txt", "a/c/d.txt", "ab/x", "b.go", "src/main.go",
-                "src/util/u.go", "z",
-            ]),
+            (
+                ".",
+                vec![
+                    "a",
+                    "a.txt",
+                    "a/b.txt",
+                    "a/c/d.txt",
+                    "ab/x",
+                    "b.go",
+                    "src/main.go",
+                    "src/util/u.go",
+                    "z",
+                ],
+            ),
+            (
+                "/",
+                vec![
+                    "a",
+                    "a.txt",
+                    "a/b.txt",
+                    "a/c/d.txt",
+                    "ab/x",
+                    "b.go",
+                    "src/main.go",
+                    "src/util/u.go",
+                    "z",
+                ],
+            ),
             ("a", vec!["a", "a/b.txt", "a/c/d.txt"]),
             ("./a/", vec!["a", "a/b.txt", "a/c/d.txt"]),
             ("a/c", vec!["a/c/d.txt"]),

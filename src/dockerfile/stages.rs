@@ -119,14 +119,18 @@ pub enum StageError {
         keyword: String,
         hint: String,
     },
-    #[error("line {line}: FROM takes an image and an optional `AS name`, e.g. `FROM alpine AS build`")]
+    #[error(
+        "line {line}: FROM takes an image and an optional `AS name`, e.g. `FROM alpine AS build`"
+    )]
     FromSyntax { line: usize },
     #[error(
         "line {line}: invalid stage name {name:?}; a stage name starts with a letter and holds \
          only letters, digits, '-', '_' and '.'"
     )]
     BadStageName { line: usize, name: String },
-    #[error("line {line}: duplicate stage name {name:?} (first defined on line {first}); rename one")]
+    #[error(
+        "line {line}: duplicate stage name {name:?} (first defined on line {first}); rename one"
+    )]
     DuplicateStage {
         line: usize,
         name: String,
@@ -186,9 +190,7 @@ const KEYWORDS: &[&str] = &[
 fn known_flags(keyword: &str) -> &'static [&'static str] {
     match keyword {
         "from" => &["platform"],
-        "copy" => &[
-            "from", "chown", "chmod", "link", "parents", "exclude",
-        ],
+        "copy" => &["from", "chown", "chmod", "link", "parents", "exclude"],
         "add" => &[
             "chown",
             "chmod",
@@ -365,7 +367,11 @@ pub fn analyze(
             continue;
         }
         let step = a.step(node, &mut env, &mut args)?;
-        a.stages.last_mut().expect("a stage exists").steps.push(step);
+        a.stages
+            .last_mut()
+            .expect("a stage exists")
+            .steps
+            .push(step);
     }
     if a.stages.is_empty() {
         return Err(StageError::NoStages);
@@ -384,9 +390,8 @@ fn unknown_instruction(node: &Node) -> StageError {
         .map(|k| format!("did you mean {}?", k.to_uppercase()));
     StageError::UnknownInstruction {
         line: node.start_line,
-        hint: close.unwrap_or_else(|| {
-            "check the spelling against the Dockerfile reference".to_owned()
-        }),
+        hint: close
+            .unwrap_or_else(|| "check the spelling against the Dockerfile reference".to_owned()),
         keyword,
     }
 }
@@ -414,7 +419,12 @@ impl Analyzer<'_> {
     }
 
     /// Resolves a stage reference (`FROM x`, `--from=x`): an earlier stage's name or index.
-    fn stage_ref(&self, value: &str, allow_index: bool, line: usize) -> Result<Option<usize>, StageError> {
+    fn stage_ref(
+        &self,
+        value: &str,
+        allow_index: bool,
+        line: usize,
+    ) -> Result<Option<usize>, StageError> {
         if let Some(&(idx, _)) = self.names.get(&value.to_lowercase()) {
             return Ok(Some(idx));
         }
@@ -566,7 +576,8 @@ impl Analyzer<'_> {
                 let mut pairs = Vec::new();
                 for triple in node.args.chunks(3) {
                     let key = self.expand(&triple[0], &scope, line)?;
-                    let value = self.expand(triple.get(1).map_or("", String::as_str), &scope, line)?;
+                    let value =
+                        self.expand(triple.get(1).map_or("", String::as_str), &scope, line)?;
                     pairs.push((key, value));
                 }
                 let mut out = Vec::new();

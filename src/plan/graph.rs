@@ -26,13 +26,21 @@ pub fn find_cycle(edges: &Edges) -> Option<Vec<usize>> {
         Open,
         Done,
     }
-    fn visit(i: usize, edges: &Edges, marks: &mut [Mark], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        i: usize,
+        edges: &Edges,
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         marks[i] = Mark::Open;
         path.push(i);
         for &d in &edges[i] {
             match marks[d] {
                 Mark::Open => {
-                    let start = path.iter().position(|&p| p == d).expect("open nodes are on the path");
+                    let start = path
+                        .iter()
+                        .position(|&p| p == d)
+                        .expect("open nodes are on the path");
                     return Some(path[start..].to_vec());
                 }
                 Mark::New => {
@@ -60,7 +68,11 @@ pub fn find_cycle(edges: &Edges) -> Option<Vec<usize>> {
 
 /// Layers `nodes` (acyclic) into sets: each node lands in the first set after all its
 /// dependencies. Sets are ordered by the key `order` gives each node.
-pub fn layers<K: Ord>(edges: &Edges, nodes: &BTreeSet<usize>, order: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
+pub fn layers<K: Ord>(
+    edges: &Edges,
+    nodes: &BTreeSet<usize>,
+    order: impl Fn(usize) -> K,
+) -> Vec<Vec<usize>> {
     let mut level: BTreeMap<usize, usize> = BTreeMap::new();
     fn depth(i: usize, edges: &Edges, level: &mut BTreeMap<usize, usize>) -> usize {
         if let Some(&l) = level.get(&i) {

@@ -157,7 +157,11 @@ impl Reader<'_> {
         }
     }
 
-    fn dockerfile(&mut self, image: &ImageName, path: &str) -> Result<std::rc::Rc<Dockerfile>, PlanError> {
+    fn dockerfile(
+        &mut self,
+        image: &ImageName,
+        path: &str,
+    ) -> Result<std::rc::Rc<Dockerfile>, PlanError> {
         if let Some(df) = self.dockerfiles.get(path) {
             return Ok(df.clone());
         }
@@ -189,18 +193,26 @@ impl Reader<'_> {
     }
 
     /// The .dockerignore for a Dockerfile: `<Dockerfile>.dockerignore` wins over the context's.
-    fn dockerignore(&mut self, dockerfile: &str, context_dir: &str) -> Result<(String, std::rc::Rc<Dockerignore>), PlanError> {
-        for path in [format!("{dockerfile}.dockerignore"), join(context_dir, ".dockerignore")] {
+    fn dockerignore(
+        &mut self,
+        dockerfile: &str,
+        context_dir: &str,
+    ) -> Result<(String, std::rc::Rc<Dockerignore>), PlanError> {
+        for path in [
+            format!("{dockerfile}.dockerignore"),
+            join(context_dir, ".dockerignore"),
+        ] {
             if let Some(ig) = self.ignores.get(&path) {
                 return Ok((path, ig.clone()));
             }
             if let Some(bytes) = self.read(&path)? {
-                let ig = Dockerignore::parse(&String::from_utf8_lossy(&bytes)).map_err(|source| {
-                    PlanError::Dockerignore {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
+                let ig =
+                    Dockerignore::parse(&String::from_utf8_lossy(&bytes)).map_err(|source| {
+                        PlanError::Dockerignore {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
                 let ig = std::rc::Rc::new(ig);
                 self.ignores.insert(path.clone(), ig.clone());
                 return Ok((path, ig));
@@ -209,7 +221,12 @@ impl Reader<'_> {
         Ok((String::new(), std::rc::Rc::new(Dockerignore::default())))
     }
 
-    fn context(&mut self, dir: &str, ignore_path: &str, ignore: &Dockerignore) -> Result<std::rc::Rc<BuildContext>, PlanError> {
+    fn context(
+        &mut self,
+        dir: &str,
+        ignore_path: &str,
+        ignore: &Dockerignore,
+    ) -> Result<std::rc::Rc<BuildContext>, PlanError> {
         let key = (dir.to_owned(), ignore_path.to_owned());
         if let Some(c) = self.contexts.get(&key) {
             return Ok(c.clone());
@@ -231,7 +248,11 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
         config: request.config.clone(),
     })?;
     let repo = GitRepo::open(&request.dir)?;
-    let source = if request.dev { Source::WorkTree } else { Source::Commit };
+    let source = if request.dev {
+        Source::WorkTree
+    } else {
+        Source::Commit
+    };
     let platform = Platform::host();
     let mut reader = Reader {
         repo: &repo,
@@ -254,7 +275,10 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
 
     let edges = dependency_edges(&prepared, &by_name);
     if let Some(cycle) = graph::find_cycle(&edges) {
-        let mut names: Vec<String> = cycle.iter().map(|&i| prepared[i].config.name.to_string()).collect();
+        let mut names: Vec<String> = cycle
+            .iter()
+            .map(|&i| prepared[i].config.name.to_string())
+            .collect();
         names.push(names[0].clone());
         return Err(PlanError::Cycle {
             config: config.path.clone(),
@@ -300,10 +324,17 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
                 name: p.config.name.clone(),
                 digest: digests[&i].clone(),
                 dockerfile: p.dockerfile.clone(),
-                context: if p.context_dir.is_empty() { ".".to_owned() } else { p.context_dir.clone() },
+                context: if p.context_dir.is_empty() {
+                    ".".to_owned()
+                } else {
+                    p.context_dir.clone()
+                },
                 target: p.config.target.clone(),
                 is_final: p.config.is_final,
-                depends_on: edges[i].iter().map(|&d| prepared[d].config.name.clone()).collect(),
+                depends_on: edges[i]
+                    .iter()
+                    .map(|&d| prepared[d].config.name.clone())
+                    .collect(),
             }
         })
         .collect();
@@ -343,11 +374,12 @@ fn prepare(
             );
         }
     }
-    let analysis = stages::analyze(&dockerfile, &args, platform).map_err(|source| PlanError::Stages {
-        image: image.name.clone(),
-        path: dockerfile_path.clone(),
-        source,
-    })?;
+    let analysis =
+        stages::analyze(&dockerfile, &args, platform).map_err(|source| PlanError::Stages {
+            image: image.name.clone(),
+            path: dockerfile_path.clone(),
+            source,
+        })?;
     let target = analysis
         .target(image.target.as_deref())
         .map_err(|source| PlanError::Stages {
@@ -442,7 +474,11 @@ fn image_digest(
     build_cache_version: Option<&str>,
     platform: &Platform,
 ) -> Result<Digest, PlanError> {
-    let context_dir = if p.context_dir.is_empty() { "." } else { &p.context_dir };
+    let context_dir = if p.context_dir.is_empty() {
+        "."
+    } else {
+        &p.context_dir
+    };
     let stage_digests =
         digest::stage_digests(&p.analysis, &p.closure, &p.context).map_err(|e| match e {
             DigestError::Missing(m) => PlanError::MissingSource {
@@ -492,7 +528,11 @@ fn uncommitted_warnings(
     for &i in selected {
         let p = &prepared[i];
         let mut hits: BTreeSet<String> = BTreeSet::new();
-        let prefix = if p.context_dir.is_empty() { String::new() } else { format!("{}/", p.context_dir) };
+        let prefix = if p.context_dir.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", p.context_dir)
+        };
         let mut in_context: Vec<ContextFile> = changed
             .iter()
             .filter_map(|c| c.strip_prefix(&prefix))

@@ -43,7 +43,12 @@ pub fn render_text(plan: &Plan) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            [img.name.to_string(), img.digest.to_string(), dockerfile, deps]
+            [
+                img.name.to_string(),
+                img.digest.to_string(),
+                dockerfile,
+                deps,
+            ]
         })
         .collect();
     let header = [

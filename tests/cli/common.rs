@@ -57,7 +57,10 @@ impl Repo {
 
     pub fn commit(&self, message: &str) {
         git(self.path(), &["add", "-A"]);
-        git(self.path(), &["commit", "-q", "--allow-empty", "-m", message]);
+        git(
+            self.path(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
     }
 
     /// Runs slipway in the repository with a clean environment plus `env`.

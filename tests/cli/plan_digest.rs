@@ -45,7 +45,9 @@ fn base_files() -> Vec<(&'static str, &'static str)> {
 }
 
 fn plan(dir: &std::path::Path) -> serde_json::Value {
-    slipway_in(dir, &["plan", "--output", "json"], &[]).ok().json()
+    slipway_in(dir, &["plan", "--output", "json"], &[])
+        .ok()
+        .json()
 }
 
 type Mutation = fn(&Repo);
@@ -60,54 +62,121 @@ fn replace(repo: &Repo, path: &str, from: &str, to: &str) {
 fn digest_inputs_and_non_inputs() {
     let cases: Vec<(&str, bool, Mutation)> = vec![
         // Inputs.
-        ("content of a copied file", true, |r| r.write("src/a.txt", "A\n")),
-        ("a file added under a copied dir", true, |r| r.write("src/new.txt", "n\n")),
+        ("content of a copied file", true, |r| {
+            r.write("src/a.txt", "A\n")
+        }),
+        ("a file added under a copied dir", true, |r| {
+            r.write("src/new.txt", "n\n")
+        }),
         ("a copied file removed", true, |r| r.remove("src/b/c.txt")),
         ("mode of a copied file", true, |r| {
             use std::os::unix::fs::PermissionsExt;
             let p = r.path().join("top.txt");
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
         }),
-        ("a RUN command", true, |r| replace(r, "Dockerfile", "echo done", "echo Done")),
-        ("a declared build arg", true, |r| replace(r, "werf.yaml", "V: \"1\"", "V: \"2\"")),
+        ("a RUN command", true, |r| {
+            replace(r, "Dockerfile", "echo done", "echo Done")
+        }),
+        ("a declared build arg", true, |r| {
+            replace(r, "werf.yaml", "V: \"1\"", "V: \"2\"")
+        }),
         ("the target stage", true, |r| {
-            replace(r, "werf.yaml", "image: app\n", "image: app\ntarget: build\n")
+            replace(
+                r,
+                "werf.yaml",
+                "image: app\n",
+                "image: app\ntarget: build\n",
+            )
         }),
         ("addHost", true, |r| {
-            replace(r, "werf.yaml", "image: app\n", "image: app\naddHost: [\"h:1.2.3.4\"]\n")
+            replace(
+                r,
+                "werf.yaml",
+                "image: app\n",
+                "image: app\naddHost: [\"h:1.2.3.4\"]\n",
+            )
         }),
         ("image cacheVersion", true, |r| {
-            replace(r, "werf.yaml", "image: app\n", "image: app\ncacheVersion: \"2\"\n")
+            replace(
+                r,
+                "werf.yaml",
+                "image: app\n",
+                "image: app\ncacheVersion: \"2\"\n",
+            )
         }),
         ("build.cacheVersion", true, |r| {
-            replace(r, "werf.yaml", "configVersion: 1\n", "configVersion: 1\nbuild:\n  cacheVersion: x\n")
+            replace(
+                r,
+                "werf.yaml",
+                "configVersion: 1\n",
+                "configVersion: 1\nbuild:\n  cacheVersion: x\n",
+            )
         }),
-        ("a dependency's digest", true, |r| r.write("base.txt", "base 2\n")),
+        ("a dependency's digest", true, |r| {
+            r.write("base.txt", "base 2\n")
+        }),
         ("an import's build arg", true, |r| {
-            replace(r, "werf.yaml", "targetBuildArg: BASE_IMAGE", "targetBuildArg: OTHER")
+            replace(
+                r,
+                "werf.yaml",
+                "targetBuildArg: BASE_IMAGE",
+                "targetBuildArg: OTHER",
+            )
         }),
-        (".dockerignore dropping a copied file", true, |r| r.write(".dockerignore", "src/a.txt\n")),
+        (".dockerignore dropping a copied file", true, |r| {
+            r.write(".dockerignore", "src/a.txt\n")
+        }),
         ("a stage the target copies from", true, |r| {
-            replace(r, "Dockerfile", "FROM build\n", "FROM scratch AS x\nRUN x\nFROM build\nCOPY --from=x /x /x\n")
+            replace(
+                r,
+                "Dockerfile",
+                "FROM build\n",
+                "FROM scratch AS x\nRUN x\nFROM build\nCOPY --from=x /x /x\n",
+            )
         }),
         ("a # syntax directive", true, |r| {
-            replace(r, "Dockerfile", "FROM scratch AS build", "# syntax=docker/dockerfile:1.7\nFROM scratch AS build")
+            replace(
+                r,
+                "Dockerfile",
+                "FROM scratch AS build",
+                "# syntax=docker/dockerfile:1.7\nFROM scratch AS build",
+            )
         }),
         // Non-inputs.
-        ("a file no instruction uses", false, |r| r.write("docs/readme.md", "changed\n")),
-        ("a new unused file", false, |r| r.write("docs/new.md", "new\n")),
+        ("a file no instruction uses", false, |r| {
+            r.write("docs/readme.md", "changed\n")
+        }),
+        ("a new unused file", false, |r| {
+            r.write("docs/new.md", "new\n")
+        }),
         ("the commit id", false, |r| r.write("extra.txt", "again\n")),
         ("an undeclared build arg", false, |r| {
             replace(r, "werf.yaml", "V: \"1\"", "V: \"1\"\n  UNUSED: x")
         }),
-        ("comments, blank lines, continuations, keyword case", false, |r| {
-            replace(r, "Dockerfile", "RUN echo done", "# a comment\n\nrun   echo \\\n    done")
-        }),
+        (
+            "comments, blank lines, continuations, keyword case",
+            false,
+            |r| {
+                replace(
+                    r,
+                    "Dockerfile",
+                    "RUN echo done",
+                    "# a comment\n\nrun   echo \\\n    done",
+                )
+            },
+        ),
         ("an unrelated stage before the others", false, |r| {
-            replace(r, "Dockerfile", "FROM scratch AS build", "FROM scratch AS unrelated\nRUN make\nFROM scratch AS build")
+            replace(
+                r,
+                "Dockerfile",
+                "FROM scratch AS build",
+                "FROM scratch AS unrelated\nRUN make\nFROM scratch AS build",
+            )
         }),
         ("a stage renamed", false, |r| {
-            let text = DOCKERFILE.replace("AS build", "AS compile").replace("FROM build", "FROM compile");
+            let text = DOCKERFILE
+                .replace("AS build", "AS compile")
+                .replace("FROM build", "FROM compile");
             r.write("Dockerfile", &text);
         }),
         ("the order of werf.yaml documents", false, |r| {
@@ -115,7 +184,9 @@ fn digest_inputs_and_non_inputs() {
             let (app, base) = rest.split_once("---\n").unwrap();
             r.write("werf.yaml", &format!("{head}---\n{base}---\n{app}"));
         }),
-        (".dockerignore of an unused file", false, |r| r.write(".dockerignore", "docs\n")),
+        (".dockerignore of an unused file", false, |r| {
+            r.write(".dockerignore", "docs\n")
+        }),
     ];
     let baseline_repo = Repo::new(&base_files());
     let baseline = digest_of(&plan(baseline_repo.path()), "app");
@@ -149,13 +220,20 @@ fn timestamps_and_checkout_path_do_not_count() {
     assert_eq!(digests[0], digests[1]);
     assert_eq!(digests[0], digests[2]);
     assert_eq!(digests[0].len(), 56);
-    assert!(digests[0].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        digests[0]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
 }
 
 #[test]
 fn context_add_files_count_and_are_read_from_the_working_tree() {
     let mut files = base_files();
-    let werf = WERF.replace("image: app\n", "image: app\ncontextAddFiles: [secret.env]\n");
+    let werf = WERF.replace(
+        "image: app\n",
+        "image: app\ncontextAddFiles: [secret.env]\n",
+    );
     files.retain(|(p, _)| *p != "werf.yaml");
     files.push(("werf.yaml", &werf));
     let repo = Repo::new(&files);
@@ -194,14 +272,19 @@ fn uncommitted_changes_are_left_out_and_reported() {
         )
     );
     // --dev builds from the working tree.
-    let dev = repo.slipway(&["plan", "--output", "json", "--dev"], &[]).ok();
+    let dev = repo
+        .slipway(&["plan", "--output", "json", "--dev"], &[])
+        .ok();
     assert_ne!(digest_of(&dev.json(), "app"), committed);
     assert_eq!(dev.stderr, "");
     // WERF_DEV is honoured too.
     let dev_env = repo
         .slipway(&["plan", "--output", "json"], &[("WERF_DEV", "true")])
         .ok();
-    assert_eq!(digest_of(&dev_env.json(), "app"), digest_of(&dev.json(), "app"));
+    assert_eq!(
+        digest_of(&dev_env.json(), "app"),
+        digest_of(&dev.json(), "app")
+    );
 }
 
 #[test]
@@ -226,9 +309,15 @@ fn shallow_clones_and_foreign_owners_work() {
     let expected = digest_of(&plan(repo.path()), "app");
     let target = tempfile::tempdir().unwrap();
     let url = format!("file://{}", repo.path().display());
-    git(target.path(), &["clone", "-q", "--depth", "1", &url, "shallow"]);
+    git(
+        target.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
     let shallow = target.path().join("shallow");
-    assert_eq!(git(&shallow, &["rev-parse", "--is-shallow-repository"]).trim(), "true");
+    assert_eq!(
+        git(&shallow, &["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
     assert_eq!(digest_of(&plan(&shallow), "app"), expected);
     // A checkout owned by another uid (common in CI containers).
     let status = std::process::Command::new("chown")
@@ -236,7 +325,10 @@ fn shallow_clones_and_foreign_owners_work() {
         .arg(&shallow)
         .status()
         .unwrap();
-    assert!(status.success(), "chown needs root: the tests run as root in CI");
+    assert!(
+        status.success(),
+        "chown needs root: the tests run as root in CI"
+    );
     assert_eq!(digest_of(&plan(&shallow), "app"), expected);
 }
 
@@ -253,7 +345,10 @@ fn project_in_a_subdirectory_and_werf_dir() {
     let sub = repo.path().join("services/demo");
     assert_eq!(digest_of(&plan(&sub), "app"), expected);
     let via_env = repo
-        .slipway(&["plan", "--output", "json"], &[("WERF_DIR", "services/demo")])
+        .slipway(
+            &["plan", "--output", "json"],
+            &[("WERF_DIR", "services/demo")],
+        )
         .ok();
     assert_eq!(digest_of(&via_env.json(), "app"), expected);
     let via_flag = repo
@@ -273,7 +368,11 @@ fn plan_never_reads_context_blobs() {
         let (meta, path) = line.split_once('\t').unwrap();
         if path.starts_with("src/") || path == "top.txt" || path == "base.txt" {
             let id = meta.split_whitespace().nth(2).unwrap();
-            let object = repo.path().join(".git/objects").join(&id[..2]).join(&id[2..]);
+            let object = repo
+                .path()
+                .join(".git/objects")
+                .join(&id[..2])
+                .join(&id[2..]);
             std::fs::remove_file(object).unwrap();
             deleted += 1;
         }

@@ -6,7 +6,11 @@ const WERF: &str = "project: demo\nconfigVersion: 1\n---\nimage: app\ndockerfile
 
 fn fails(repo: &Repo, args: &[&str]) -> String {
     let run = repo.slipway(args, &[]);
-    assert_eq!(run.code, 2, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
     assert_eq!(run.stdout, "");
     run.stderr
 }
@@ -122,8 +126,14 @@ fn dockerfile_errors_name_the_file_line_and_image() {
         fails(&repo, &["plan"]),
         "error: Dockerfile: line 2: unknown instruction COPPY; did you mean COPY? (image app)\n"
     );
-    let werf = WERF.replace("dockerfile: Dockerfile", "dockerfile: Dockerfile\ntarget: release");
-    let repo = Repo::new(&[("werf.yaml", &werf), ("Dockerfile", "FROM scratch AS build\n")]);
+    let werf = WERF.replace(
+        "dockerfile: Dockerfile",
+        "dockerfile: Dockerfile\ntarget: release",
+    );
+    let repo = Repo::new(&[
+        ("werf.yaml", &werf),
+        ("Dockerfile", "FROM scratch AS build\n"),
+    ]);
     assert_eq!(
         fails(&repo, &["plan"]),
         "error: Dockerfile: target stage \"release\" is not in the Dockerfile; its stages are: build (line 1) (image app)\n"
@@ -147,5 +157,10 @@ fn usage_errors_exit_2() {
     let repo = Repo::new(&[("werf.yaml", WERF), ("Dockerfile", "FROM scratch\n")]);
     let run = repo.slipway(&["plan", "--output", "yaml"], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("invalid value 'yaml' for '--output <OUTPUT>'"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("invalid value 'yaml' for '--output <OUTPUT>'"),
+        "{}",
+        run.stderr
+    );
 }

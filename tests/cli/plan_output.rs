@@ -52,7 +52,10 @@ frontend-assets  <digest>  frontend.Dockerfile:assets       frontend
 fn seed_example_json() {
     let repo = seed_example();
     let run = repo
-        .slipway(&["plan", "--output", "json", "--parallel-tasks-limit", "2"], &[])
+        .slipway(
+            &["plan", "--output", "json", "--parallel-tasks-limit", "2"],
+            &[],
+        )
         .ok();
     let plan = run.json();
     assert_eq!(plan["project"], "demo");
@@ -71,7 +74,15 @@ fn seed_example_json() {
         sorted.sort();
         assert_eq!(
             sorted,
-            vec!["context", "dependsOn", "digest", "dockerfile", "final", "name", "target"]
+            vec![
+                "context",
+                "dependsOn",
+                "digest",
+                "dockerfile",
+                "final",
+                "name",
+                "target"
+            ]
         );
     }
     let assets = &images[2];
@@ -83,7 +94,10 @@ fn seed_example_json() {
     assert_eq!(assets["dependsOn"], serde_json::json!(["frontend"]));
     assert_eq!(images[0]["target"], serde_json::Value::Null);
     // The three images differ, and the text digests equal the JSON ones.
-    let digests: Vec<&str> = images.iter().map(|i| i["digest"].as_str().unwrap()).collect();
+    let digests: Vec<&str> = images
+        .iter()
+        .map(|i| i["digest"].as_str().unwrap())
+        .collect();
     assert_ne!(digests[0], digests[1]);
     assert_ne!(digests[1], digests[2]);
     let text = repo.slipway(&["plan"], &[]).ok().stdout;
@@ -99,8 +113,14 @@ fn naming_images_restricts_the_plan_to_them_and_their_dependencies() {
         .slipway(&["plan", "--output", "json", "frontend-assets"], &[])
         .ok()
         .json();
-    assert_eq!(plan["sets"], serde_json::json!([["frontend"], ["frontend-assets"]]));
-    let plan = repo.slipway(&["plan", "--output", "json", "backend"], &[]).ok().json();
+    assert_eq!(
+        plan["sets"],
+        serde_json::json!([["frontend"], ["frontend-assets"]])
+    );
+    let plan = repo
+        .slipway(&["plan", "--output", "json", "backend"], &[])
+        .ok()
+        .json();
     assert_eq!(plan["sets"], serde_json::json!([["backend"]]));
     assert_eq!(plan["images"].as_array().unwrap().len(), 1);
 }
@@ -111,12 +131,20 @@ fn unlimited_parallelism_and_werf_variables() {
     let run = repo
         .slipway(&["plan"], &[("WERF_PARALLEL_TASKS_LIMIT", "0")])
         .ok();
-    assert!(run
-        .stdout
-        .starts_with("┌ Concurrent builds plan (no limit on images at the same time)\n"));
-    std::fs::rename(repo.path().join("werf.yaml"), repo.path().join("ci.werf.yaml")).unwrap();
+    assert!(
+        run.stdout
+            .starts_with("┌ Concurrent builds plan (no limit on images at the same time)\n")
+    );
+    std::fs::rename(
+        repo.path().join("werf.yaml"),
+        repo.path().join("ci.werf.yaml"),
+    )
+    .unwrap();
     let run = repo
-        .slipway(&["plan", "--output", "json"], &[("WERF_CONFIG", "ci.werf.yaml")])
+        .slipway(
+            &["plan", "--output", "json"],
+            &[("WERF_CONFIG", "ci.werf.yaml")],
+        )
         .ok();
     assert_eq!(run.json()["project"], "demo");
 }

@@ -95,7 +95,11 @@ fn context_uses() {
     let uses: Vec<(usize, Vec<String>, Vec<String>)> = a.stages[0]
         .steps
         .iter()
-        .flat_map(|s| s.context.iter().map(move |u| (s.line, u.sources.clone(), u.excludes.clone())))
+        .flat_map(|s| {
+            s.context
+                .iter()
+                .map(move |u| (s.line, u.sources.clone(), u.excludes.clone()))
+        })
         .collect();
     assert_eq!(
         uses,
@@ -151,18 +155,54 @@ fn targets() {
 #[test]
 fn errors() {
     for (src, want) in [
-        ("ARG A=1\n", "the Dockerfile has no FROM instruction; add one (e.g. `FROM scratch`)"),
-        ("RUN true\nFROM scratch\n", "line 1: RUN comes before the first FROM; only ARG may precede FROM, so move it into a stage"),
-        ("FROM scratch\nCOPPY a b\n", "line 2: unknown instruction COPPY; did you mean COPY?"),
-        ("FROM scratch\nFROBNICATE\n", "line 2: unknown instruction FROBNICATE; check the spelling against the Dockerfile reference"),
-        ("FROM scratch AS a\nFROM scratch AS A\n", "line 2: duplicate stage name \"a\" (first defined on line 1); rename one"),
-        ("FROM scratch AS 1a\n", "line 1: invalid stage name \"1a\"; a stage name starts with a letter and holds only letters, digits, '-', '_' and '.'"),
-        ("FROM a b\n", "line 1: FROM takes an image and an optional `AS name`, e.g. `FROM alpine AS build`"),
-        ("FROM scratch\nCOPY --from=0 /a /a\n", "line 2: --from=0 refers to stage 0, which is not an earlier stage; stages can only use stages defined above them"),
-        ("FROM scratch\nCOPY --frm=x /a /a\n", "line 2: unknown flag --frm=x for COPY; remove it"),
-        ("FROM scratch\nCOPY a\n", "line 2: COPY requires at least 2 arguments"),
-        ("FROM scratch\nARG S=x\nRUN --mount=from=$S,target=/s true\n", "line 3: invalid --mount \"from=$S,target=/s\": `from` does not support variable expansion; define an alias stage (`FROM ${IMAGE} AS src`) and mount from it"),
-        ("FROM scratch\nRUN --mount=type=nfs,target=/s true\n", "line 2: invalid --mount \"type=nfs,target=/s\": type must be bind, cache, tmpfs, secret or ssh"),
+        (
+            "ARG A=1\n",
+            "the Dockerfile has no FROM instruction; add one (e.g. `FROM scratch`)",
+        ),
+        (
+            "RUN true\nFROM scratch\n",
+            "line 1: RUN comes before the first FROM; only ARG may precede FROM, so move it into a stage",
+        ),
+        (
+            "FROM scratch\nCOPPY a b\n",
+            "line 2: unknown instruction COPPY; did you mean COPY?",
+        ),
+        (
+            "FROM scratch\nFROBNICATE\n",
+            "line 2: unknown instruction FROBNICATE; check the spelling against the Dockerfile reference",
+        ),
+        (
+            "FROM scratch AS a\nFROM scratch AS A\n",
+            "line 2: duplicate stage name \"a\" (first defined on line 1); rename one",
+        ),
+        (
+            "FROM scratch AS 1a\n",
+            "line 1: invalid stage name \"1a\"; a stage name starts with a letter and holds only letters, digits, '-', '_' and '.'",
+        ),
+        (
+            "FROM a b\n",
+            "line 1: FROM takes an image and an optional `AS name`, e.g. `FROM alpine AS build`",
+        ),
+        (
+            "FROM scratch\nCOPY --from=0 /a /a\n",
+            "line 2: --from=0 refers to stage 0, which is not an earlier stage; stages can only use stages defined above them",
+        ),
+        (
+            "FROM scratch\nCOPY --frm=x /a /a\n",
+            "line 2: unknown flag --frm=x for COPY; remove it",
+        ),
+        (
+            "FROM scratch\nCOPY a\n",
+            "line 2: COPY requires at least 2 arguments",
+        ),
+        (
+            "FROM scratch\nARG S=x\nRUN --mount=from=$S,target=/s true\n",
+            "line 3: invalid --mount \"from=$S,target=/s\": `from` does not support variable expansion; define an alias stage (`FROM ${IMAGE} AS src`) and mount from it",
+        ),
+        (
+            "FROM scratch\nRUN --mount=type=nfs,target=/s true\n",
+            "line 2: invalid --mount \"type=nfs,target=/s\": type must be bind, cache, tmpfs, secret or ssh",
+        ),
     ] {
         let err = analyze_with(src, &[]).expect_err(src);
         assert_eq!(err.to_string(), want, "{src:?}");
