@@ -771,14 +771,11 @@ impl Analyzer<'_> {
             return Err(bad("type must be bind, cache, tmpfs, secret or ssh"));
         }
         let mut used_stage = None;
-        if let Some(from) = fields.get("from").cloned() {
-            match self.stage_ref(&from, true, line)? {
-                Some(idx) => {
-                    used_stage = Some(idx);
-                    fields.insert("from".to_owned(), "@stage".to_owned());
-                }
-                None => {}
-            }
+        if let Some(from) = fields.get("from").cloned()
+            && let Some(idx) = self.stage_ref(&from, true, line)?
+        {
+            used_stage = Some(idx);
+            fields.insert("from".to_owned(), "@stage".to_owned());
         }
         let used_context = (kind == "bind" && !fields.contains_key("from"))
             .then(|| fields.get("source").cloned().unwrap_or_default());

@@ -57,10 +57,10 @@ pub fn find_cycle(edges: &Edges) -> Option<Vec<usize>> {
     }
     let mut marks = vec![Mark::New; edges.len()];
     for i in 0..edges.len() {
-        if marks[i] == Mark::New {
-            if let Some(c) = visit(i, edges, &mut marks, &mut Vec::new()) {
-                return Some(c);
-            }
+        if marks[i] == Mark::New
+            && let Some(c) = visit(i, edges, &mut marks, &mut Vec::new())
+        {
+            return Some(c);
         }
     }
     None
@@ -121,7 +121,7 @@ mod tests {
         // order key reverses within a set
         let e = edges(&[&[], &[]]);
         let all = (0..2).collect();
-        assert_eq!(layers(&e, &all, |i| std::cmp::Reverse(i)), vec![vec![1, 0]]);
+        assert_eq!(layers(&e, &all, std::cmp::Reverse), vec![vec![1, 0]]);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub struct Plan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] Box<ConfigError>),
     #[error(transparent)]
     Context(#[from] ContextError),
     #[error("{path}: image {image}: {hint}")]
@@ -88,7 +88,7 @@ pub enum PlanError {
     Stages {
         image: ImageName,
         path: String,
-        source: StageError,
+        source: Box<StageError>,
     },
     #[error(
         "{path}: line {line}: {file:?} is not in the build context of image {image} (context \
@@ -106,7 +106,7 @@ pub enum PlanError {
     Digest {
         image: ImageName,
         path: String,
-        source: DigestError,
+        source: Box<DigestError>,
     },
     #[error("{path}: {source}")]
     Dockerignore {
@@ -246,7 +246,8 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     let config = config::load(&LoadRequest {
         dir: request.dir.clone(),
         config: request.config.clone(),
-    })?;
+    })
+    .map_err(Box::new)?;
     let repo = GitRepo::open(&request.dir)?;
     let source = if request.dev {
         Source::WorkTree
@@ -378,14 +379,14 @@ fn prepare(
         stages::analyze(&dockerfile, &args, platform).map_err(|source| PlanError::Stages {
             image: image.name.clone(),
             path: dockerfile_path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     let target = analysis
         .target(image.target.as_deref())
         .map_err(|source| PlanError::Stages {
             image: image.name.clone(),
             path: dockerfile_path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     let closure = analysis.closure(target);
     let (ignore_path, ignore) = reader.dockerignore(&dockerfile_path, &context_dir)?;
@@ -491,7 +492,7 @@ fn image_digest(
             source => PlanError::Digest {
                 image: p.config.name.clone(),
                 path: p.dockerfile.clone(),
-                source,
+                source: Box::new(source),
             },
         })?;
     let mut cache_versions = Vec::new();
