@@ -172,6 +172,9 @@ impl Dockerignore {
     /// Whether `path` (relative to the context, '/'-separated, no leading "./") is excluded
     /// from the context. Allocation-free for clean paths up to 1023 bytes.
     pub fn is_excluded(&self, path: &str) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
         let targets = Targets::of(path);
         self.patterns
             .iter()
@@ -185,7 +188,7 @@ impl Dockerignore {
     /// answers false whenever a `!` pattern might re-include something below `dir`, and for
     /// the context root ("") or an unclean `dir`.
     pub fn excludes_everything_under(&self, dir: &str) -> bool {
-        if dir.is_empty() || !is_clean_dir(dir) {
+        if self.patterns.is_empty() || dir.is_empty() || !is_clean_dir(dir) {
             return false;
         }
         let mut below = None;

@@ -7,6 +7,7 @@ use std::sync::Once;
 use git2::{ObjectType, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
 
 use super::dockerignore::Dockerignore;
+use super::worktree::Changes;
 use super::{ContextError, ContextFile, FileId, join};
 
 /// A repository opened at the project directory, pinned to the commit HEAD pointed at when opened.
@@ -28,6 +29,9 @@ impl GitRepo {
             unsafe {
                 let _ = git2::opts::set_verify_owner_validation(false);
             }
+            // Re-hashing every tree read (with collision-detecting SHA-1) costs more than
+            // reading it; slipway only reads objects that git itself wrote.
+            git2::opts::strict_hash_verification(false);
         });
         let shown = fs_err::canonicalize(project_dir).unwrap_or_else(|_| project_dir.to_path_buf());
         let not_a_repo = || ContextError::NotARepository { dir: shown.clone() };
@@ -159,45 +163,38 @@ impl GitRepo {
                 TreeWalkResult::Ok
             })
             .map_err(|e| self.git_error(e))?;
-        // Tree order puts "a.txt" before "a/" (git sorts directories as if "a/"); plain byte
-        // order makes prefix lookups a binary search.
-        files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        // git sorts a directory's name as if it ended in '/', so a pre-order walk yields full
+        // paths in byte order already; the check guards against malformed trees.
+        if !files.is_sorted_by(|a, b| a.path <= b.path) {
+            files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        }
         Ok(files)
     }
 
-    /// Paths (relative to the project directory) whose working-tree state differs from the
-    /// commit: modified, staged, deleted or untracked-and-not-ignored.
-    pub fn changed_paths(&self) -> Result<Vec<String>, ContextError> {
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        if !self.prefix.is_empty() {
-            opts.pathspec(&self.prefix);
-        }
-        let statuses = self
-            .repo
-            .statuses(Some(&mut opts))
-            .map_err(|e| self.git_error(e))?;
+    /// How the index and working tree differ from the commit below the project directory,
+    /// with project-relative paths.
+    pub fn changes(&self) -> Result<Changes, ContextError> {
         let strip = if self.prefix.is_empty() {
             String::new()
         } else {
             format!("{}/", self.prefix)
         };
-        let mut paths: Vec<String> = statuses
-            .iter()
-            .filter(|s| s.status() != git2::Status::CURRENT && !s.status().is_ignored())
-            .filter_map(|s| {
-                s.path()
-                    .ok()
-                    .and_then(|p| p.strip_prefix(&strip))
-                    .map(str::to_owned)
-            })
-            .collect();
-        paths.sort();
-        paths.dedup();
-        Ok(paths)
+        let relative = |p: String| p.strip_prefix(&strip).map(str::to_owned);
+        let changes = super::worktree::changes(
+            &self.repo,
+            &self.workdir,
+            &self.prefix,
+            super::worktree::FULL_STAT_LIMIT,
+        )
+        .map_err(|e| self.git_error(e))?;
+        Ok(Changes {
+            index: changes
+                .index
+                .into_iter()
+                .filter_map(|(p, id)| relative(p).map(|p| (p, id)))
+                .collect(),
+            worktree: changes.worktree.into_iter().filter_map(relative).collect(),
+        })
     }
 
     /// Files of the working tree below `dir` that git tracks or could track (untracked and not

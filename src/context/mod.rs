@@ -5,15 +5,19 @@
 pub mod dockerignore;
 mod git;
 pub mod glob;
+mod index;
 pub mod sources;
+mod worktree;
 
 use std::collections::BTreeMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use sha2::{Digest as _, Sha256};
 
 pub use git::GitRepo;
+pub use worktree::Changes;
 
 use dockerignore::Dockerignore;
 
@@ -24,18 +28,6 @@ pub enum FileId {
     Blob(git2::Oid),
     /// A working-tree file: the SHA-256 of its content (or of its link target).
     Sha256([u8; 32]),
-}
-
-impl FileId {
-    pub fn to_hex(&self) -> String {
-        match self {
-            FileId::Blob(oid) => format!("git:{oid}"),
-            FileId::Sha256(bytes) => {
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                format!("sha256:{hex}")
-            }
-        }
-    }
 }
 
 /// One file of a build context.
@@ -191,10 +183,10 @@ impl BuildContext {
         Ok(Self { files })
     }
 
-    /// Adds (or replaces) files, keeping the list sorted.
-    pub fn with_added(&self, added: Vec<ContextFile>) -> Self {
+    /// Adds (or replaces) files, keeping the list sorted; shares `self` when nothing is added.
+    pub fn with_added(self: &Rc<Self>, added: Vec<ContextFile>) -> Rc<Self> {
         if added.is_empty() {
-            return self.clone();
+            return Rc::clone(self);
         }
         let mut by_path: BTreeMap<String, ContextFile> = self
             .files
@@ -204,9 +196,9 @@ impl BuildContext {
         for f in added {
             by_path.insert(f.path.clone(), f);
         }
-        Self {
+        Rc::new(Self {
             files: by_path.into_values().collect(),
-        }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use crate::config::{self, ConfigError, ImageConfig, ImportKind, LoadRequest, Wer
 use crate::context::dockerignore::Dockerignore;
 use crate::context::sources::select;
 use crate::context::{
-    self, BuildContext, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
+    self, BuildContext, Changes, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
 };
 use crate::digest::{self, DigestError, ImageInputs};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
@@ -131,7 +131,9 @@ struct Prepared {
     analysis: Analysis,
     target: usize,
     closure: Vec<usize>,
-    context: BuildContext,
+    context: std::rc::Rc<BuildContext>,
+    /// The context as committed (or in the working tree with --dev), before contextAddFiles.
+    committed: std::rc::Rc<BuildContext>,
     add_files: Vec<ContextFile>,
     ignore: std::rc::Rc<Dockerignore>,
 }
@@ -243,6 +245,28 @@ fn short(commit: &str) -> &str {
 
 /// Computes the plan for `request`.
 pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
+    // The working-tree check stats every file: it runs beside the tree walk, on its own
+    // repository handle (libgit2 handles are not shared between threads).
+    std::thread::scope(|s| {
+        let check = (!request.dev)
+            .then(|| s.spawn(|| GitRepo::open(&request.dir).and_then(|repo| repo.changes())));
+        let changes = move || {
+            check
+                .map(|handle| {
+                    handle
+                        .join()
+                        .expect("the working-tree check does not panic")
+                })
+                .transpose()
+        };
+        plan_with(request, changes)
+    })
+}
+
+fn plan_with(
+    request: &PlanRequest,
+    changes: impl FnOnce() -> Result<Option<Changes>, ContextError>,
+) -> Result<Plan, PlanError> {
     let config = config::load(&LoadRequest {
         dir: request.dir.clone(),
         config: request.config.clone(),
@@ -312,9 +336,9 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
         digests.insert(i, d);
     }
 
-    let warnings = match source {
-        Source::Commit => uncommitted_warnings(&repo, &prepared, &selected)?,
-        Source::WorkTree => Vec::new(),
+    let warnings = match changes()? {
+        Some(changes) => uncommitted_warnings(&repo.commit(), &changes, &prepared, &selected),
+        None => Vec::new(),
     };
 
     let mut images: Vec<PlannedImage> = selected
@@ -406,6 +430,7 @@ fn prepare(
         target,
         closure,
         context,
+        committed: listed,
         add_files,
         ignore,
     })
@@ -517,34 +542,24 @@ fn image_digest(
 
 /// One warning per image whose build would have used files that differ from the commit.
 fn uncommitted_warnings(
-    repo: &GitRepo,
+    commit: &str,
+    changes: &Changes,
     prepared: &[Prepared],
     selected: &BTreeSet<usize>,
-) -> Result<Vec<String>, PlanError> {
-    let changed = repo.changed_paths()?;
-    if changed.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Vec<String> {
     let mut warnings = Vec::new();
     for &i in selected {
         let p = &prepared[i];
         let mut hits: BTreeSet<String> = BTreeSet::new();
-        let prefix = if p.context_dir.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", p.context_dir)
-        };
-        let mut in_context: Vec<ContextFile> = changed
-            .iter()
-            .filter_map(|c| c.strip_prefix(&prefix))
-            .filter(|rel| !p.ignore.is_excluded(rel))
-            .map(|rel| ContextFile {
-                path: rel.to_owned(),
+        let in_context: Vec<ContextFile> = changes
+            .in_context(&p.context_dir, &p.committed.files, &p.ignore)
+            .into_iter()
+            .map(|path| ContextFile {
+                path,
                 mode: 0,
                 id: FileId::Sha256([0; 32]),
             })
             .collect();
-        in_context.sort_by(|a, b| a.path.cmp(&b.path));
         for &s in &p.closure {
             for step in &p.analysis.stages[s].steps {
                 for used in &step.context {
@@ -556,7 +571,7 @@ fn uncommitted_warnings(
                 }
             }
         }
-        if changed.contains(&p.dockerfile) {
+        if changes.worktree.binary_search(&p.dockerfile).is_ok() {
             hits.insert(p.dockerfile.clone());
         }
         if hits.is_empty() {
@@ -572,9 +587,9 @@ fn uncommitted_warnings(
              context from commit {}): {}{more}; commit them, or pass --dev to build from the \
              working tree",
             p.config.name,
-            short(&repo.commit()),
+            short(commit),
             shown.join(", "),
         ));
     }
-    Ok(warnings)
+    warnings
 }
