@@ -9,5 +9,6 @@ pub mod dockerfile;
 pub mod error;
 pub mod names;
 pub mod plan;
+pub mod secret;
 
 pub use error::Error;
