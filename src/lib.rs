@@ -10,5 +10,7 @@ pub mod error;
 pub mod names;
 pub mod plan;
 pub mod secret;
+pub mod storage;
+pub mod sync;
 
 pub use error::Error;

@@ -65,6 +65,11 @@ impl GitRepo {
         self.commit.to_string()
     }
 
+    /// The absolute path of the repository's working tree.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
     /// The absolute path of the project directory in the working tree.
     pub fn project_dir(&self) -> PathBuf {
         if self.prefix.is_empty() {

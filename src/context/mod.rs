@@ -12,7 +12,7 @@ mod worktree;
 use std::collections::BTreeMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
@@ -184,9 +184,9 @@ impl BuildContext {
     }
 
     /// Adds (or replaces) files, keeping the list sorted; shares `self` when nothing is added.
-    pub fn with_added(self: &Rc<Self>, added: Vec<ContextFile>) -> Rc<Self> {
+    pub fn with_added(self: &Arc<Self>, added: Vec<ContextFile>) -> Arc<Self> {
         if added.is_empty() {
-            return Rc::clone(self);
+            return Arc::clone(self);
         }
         let mut by_path: BTreeMap<String, ContextFile> = self
             .files
@@ -196,7 +196,7 @@ impl BuildContext {
         for f in added {
             by_path.insert(f.path.clone(), f);
         }
-        Rc::new(Self {
+        Arc::new(Self {
             files: by_path.into_values().collect(),
         })
     }

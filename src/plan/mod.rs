@@ -7,6 +7,7 @@ mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -52,6 +53,30 @@ pub struct PlannedImage {
     pub is_final: bool,
     #[serde(rename = "dependsOn")]
     pub depends_on: Vec<ImageName>,
+    /// What executing the plan needs beyond what the JSON shows.
+    #[serde(skip)]
+    pub build: Arc<BuildSpec>,
+}
+
+/// How to build one image: its context, Dockerfile and build settings.
+#[derive(Debug, Clone)]
+pub struct BuildSpec {
+    /// The context directory relative to the project ("" for the project directory).
+    pub context_dir: String,
+    /// The files to send, after `.dockerignore`, `contextAddFiles` included.
+    pub context: Arc<BuildContext>,
+    /// The Dockerfile as read (from the commit, or the working tree with --dev).
+    pub dockerfile: Arc<Vec<u8>>,
+    /// Start line of every instruction of the Dockerfile, in order.
+    pub instruction_lines: Vec<usize>,
+    pub target: Option<String>,
+    /// werf.yaml `args`; imported values are added at build time.
+    pub args: BTreeMap<String, String>,
+    /// `(image, kind, build arg)` for every werf.yaml import.
+    pub imports: Vec<(ImageName, ImportKind, String)>,
+    pub add_host: Vec<String>,
+    pub network: Option<String>,
+    pub ssh: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +90,12 @@ pub struct Plan {
     /// The commit contexts were read from.
     #[serde(skip)]
     pub commit: String,
+    /// The repository's working tree (committed files are read from its object store).
+    #[serde(skip)]
+    pub repo_dir: PathBuf,
+    /// The project directory (working-tree files are relative to it).
+    #[serde(skip)]
+    pub project_dir: PathBuf,
     /// Things the user should know (uncommitted changes left out of a build).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -126,25 +157,27 @@ pub enum PlanError {
 /// Everything known about one image while planning.
 struct Prepared {
     config: ImageConfig,
+    dockerfile_bytes: Arc<Vec<u8>>,
+    instruction_lines: Vec<usize>,
     context_dir: String,
     dockerfile: String,
     analysis: Analysis,
     target: usize,
     closure: Vec<usize>,
-    context: std::rc::Rc<BuildContext>,
+    context: Arc<BuildContext>,
     /// The context as committed (or in the working tree with --dev), before contextAddFiles.
-    committed: std::rc::Rc<BuildContext>,
+    committed: Arc<BuildContext>,
     add_files: Vec<ContextFile>,
-    ignore: std::rc::Rc<Dockerignore>,
+    ignore: Arc<Dockerignore>,
 }
 
 /// Caches shared between images: a Dockerfile is parsed and a context listed only once.
 struct Reader<'a> {
     repo: &'a GitRepo,
     source: Source,
-    dockerfiles: HashMap<String, std::rc::Rc<Dockerfile>>,
-    ignores: HashMap<String, std::rc::Rc<Dockerignore>>,
-    contexts: HashMap<(String, String), std::rc::Rc<BuildContext>>,
+    dockerfiles: HashMap<String, (Arc<Dockerfile>, Arc<Vec<u8>>)>,
+    ignores: HashMap<String, Arc<Dockerignore>>,
+    contexts: HashMap<(String, String), Arc<BuildContext>>,
 }
 
 impl Reader<'_> {
@@ -163,7 +196,7 @@ impl Reader<'_> {
         &mut self,
         image: &ImageName,
         path: &str,
-    ) -> Result<std::rc::Rc<Dockerfile>, PlanError> {
+    ) -> Result<(Arc<Dockerfile>, Arc<Vec<u8>>), PlanError> {
         if let Some(df) = self.dockerfiles.get(path) {
             return Ok(df.clone());
         }
@@ -186,12 +219,13 @@ impl Reader<'_> {
             });
         };
         let text = String::from_utf8_lossy(&bytes);
-        let df = std::rc::Rc::new(parser::parse(&text).map_err(|source| PlanError::Parse {
+        let df = Arc::new(parser::parse(&text).map_err(|source| PlanError::Parse {
             path: path.to_owned(),
             source,
         })?);
-        self.dockerfiles.insert(path.to_owned(), df.clone());
-        Ok(df)
+        let entry = (df, Arc::new(bytes));
+        self.dockerfiles.insert(path.to_owned(), entry.clone());
+        Ok(entry)
     }
 
     /// The .dockerignore for a Dockerfile: `<Dockerfile>.dockerignore` wins over the context's.
@@ -199,7 +233,7 @@ impl Reader<'_> {
         &mut self,
         dockerfile: &str,
         context_dir: &str,
-    ) -> Result<(String, std::rc::Rc<Dockerignore>), PlanError> {
+    ) -> Result<(String, Arc<Dockerignore>), PlanError> {
         for path in [
             format!("{dockerfile}.dockerignore"),
             join(context_dir, ".dockerignore"),
@@ -215,12 +249,12 @@ impl Reader<'_> {
                             source,
                         }
                     })?;
-                let ig = std::rc::Rc::new(ig);
+                let ig = Arc::new(ig);
                 self.ignores.insert(path.clone(), ig.clone());
                 return Ok((path, ig));
             }
         }
-        Ok((String::new(), std::rc::Rc::new(Dockerignore::default())))
+        Ok((String::new(), Arc::new(Dockerignore::default())))
     }
 
     fn context(
@@ -228,12 +262,12 @@ impl Reader<'_> {
         dir: &str,
         ignore_path: &str,
         ignore: &Dockerignore,
-    ) -> Result<std::rc::Rc<BuildContext>, PlanError> {
+    ) -> Result<Arc<BuildContext>, PlanError> {
         let key = (dir.to_owned(), ignore_path.to_owned());
         if let Some(c) = self.contexts.get(&key) {
             return Ok(c.clone());
         }
-        let ctx = std::rc::Rc::new(BuildContext::list(self.repo, self.source, dir, ignore)?);
+        let ctx = Arc::new(BuildContext::list(self.repo, self.source, dir, ignore)?);
         self.contexts.insert(key, ctx.clone());
         Ok(ctx)
     }
@@ -360,6 +394,27 @@ fn plan_with(
                     .iter()
                     .map(|&d| prepared[d].config.name.clone())
                     .collect(),
+                build: Arc::new(BuildSpec {
+                    context_dir: p.context_dir.clone(),
+                    context: Arc::clone(&p.context),
+                    dockerfile: Arc::clone(&p.dockerfile_bytes),
+                    instruction_lines: p.instruction_lines.clone(),
+                    target: p.config.target.clone(),
+                    args: p.config.args.clone(),
+                    imports: p
+                        .config
+                        .dependencies
+                        .iter()
+                        .flat_map(|d| {
+                            d.imports
+                                .iter()
+                                .map(|i| (d.image.clone(), i.kind, i.target_build_arg.clone()))
+                        })
+                        .collect(),
+                    add_host: p.config.add_host.clone(),
+                    network: p.config.network.clone(),
+                    ssh: p.config.ssh.clone(),
+                }),
             }
         })
         .collect();
@@ -376,6 +431,8 @@ fn plan_with(
             .map(|s| s.iter().map(|&i| prepared[i].config.name.clone()).collect())
             .collect(),
         commit: repo.commit(),
+        repo_dir: repo.workdir().to_path_buf(),
+        project_dir: repo.project_dir(),
         warnings,
     })
 }
@@ -387,7 +444,7 @@ fn prepare(
 ) -> Result<Prepared, PlanError> {
     let context_dir = clean(&image.context);
     let dockerfile_path = join(&context_dir, &image.dockerfile);
-    let dockerfile = reader.dockerfile(&image.name, &dockerfile_path)?;
+    let (dockerfile, dockerfile_bytes) = reader.dockerfile(&image.name, &dockerfile_path)?;
     let mut args = image.args.clone();
     // An imported value (another image's tag, id…) is only known at build time; the
     // dependency's digest stands for it in this image's digest.
@@ -424,6 +481,8 @@ fn prepare(
     let context = listed.with_added(add_files.clone());
     Ok(Prepared {
         config: image.clone(),
+        dockerfile_bytes,
+        instruction_lines: dockerfile.nodes.iter().map(|n| n.start_line).collect(),
         context_dir,
         dockerfile: dockerfile_path,
         analysis,
