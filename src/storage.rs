@@ -99,11 +99,7 @@ mod tests {
             ("latest".to_owned(), None),
             (format!("{}-1", &digest[..55]), None),
         ] {
-            assert_eq!(
-                StageTag::parse(&tag).map(|s| s.published_ms),
-                want,
-                "{tag}"
-            );
+            assert_eq!(StageTag::parse(&tag).map(|s| s.published_ms), want, "{tag}");
         }
         let now = StageTag::now(d(1));
         assert_eq!(StageTag::parse(&now.to_string()), Some(now));

@@ -131,7 +131,10 @@ mod tests {
         let digest = Digest::from_sha256(&[1; 32]);
         let first = sync.lock("repo", &digest).await.unwrap();
         // Another digest is independent.
-        let other = sync.lock("repo", &Digest::from_sha256(&[2; 32])).await.unwrap();
+        let other = sync
+            .lock("repo", &Digest::from_sha256(&[2; 32]))
+            .await
+            .unwrap();
         drop(other);
         let second = {
             let sync = sync.clone();

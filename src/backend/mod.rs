@@ -115,7 +115,17 @@ pub trait Backend: Send + Sync {
     ) -> impl Future<Output = Result<Option<ImageInfo>, BackendError>> + Send;
 
     /// Gives a local image another reference.
-    fn tag(&self, source: &str, target: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn tag(
+        &self,
+        source: &str,
+        target: &str,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Tags of local images in `repository` (local storage: `<project>:<digest>-<ms>`).
+    fn local_tags(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send;
 
     /// Removes a local reference (the image stays while other references hold it).
     fn untag(&self, reference: &str) -> impl Future<Output = Result<(), BackendError>> + Send;

@@ -2,6 +2,7 @@
 //! context holds after `.dockerignore`, identified by git blob id or SHA-256, never by reading
 //! committed file contents.
 
+pub mod archive;
 pub mod dockerignore;
 mod git;
 pub mod glob;

@@ -22,7 +22,7 @@ use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
 use crate::names::{Digest, ImageName, ProjectName};
 
-pub use render::{plan_heading, render_text};
+pub use render::{render_plan_block, render_text};
 
 /// What to plan.
 #[derive(Debug, Clone)]

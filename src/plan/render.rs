@@ -3,7 +3,7 @@
 use super::Plan;
 
 /// The heading werf prints around the plan block.
-pub fn plan_heading(limit: i64) -> String {
+fn plan_heading(limit: i64) -> String {
     if limit > 0 {
         format!("Concurrent builds plan (no more than {limit} images at the same time)")
     } else {
@@ -11,8 +11,8 @@ pub fn plan_heading(limit: i64) -> String {
     }
 }
 
-/// werf's plan block followed by one row per image.
-pub fn render_text(plan: &Plan) -> String {
+/// werf's "Concurrent builds plan" block.
+pub fn render_plan_block(plan: &Plan) -> String {
     let heading = plan_heading(plan.parallel_tasks_limit);
     let mut out = format!("┌ {heading}\n");
     for (i, set) in plan.sets.iter().enumerate() {
@@ -24,7 +24,14 @@ pub fn render_text(plan: &Plan) -> String {
             out.push_str(&format!("│ - ⛵ image {name}\n"));
         }
     }
-    out.push_str(&format!("└ {heading}\n\n"));
+    out.push_str(&format!("└ {heading}\n"));
+    out
+}
+
+/// werf's plan block followed by one row per image.
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = render_plan_block(plan);
+    out.push('\n');
 
     let rows: Vec<[String; 4]> = plan
         .images

@@ -1,0 +1,275 @@
+//! `slipway build`: executes a plan set by set — looks every digest up, reuses, copies or
+//! builds it, publishes without ever overwriting a tag, adds custom tags, and reports.
+
+mod archive;
+mod publish;
+mod summary;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::backend::{Backend, BackendError};
+use crate::names::{Digest, ImageName};
+use crate::plan::{self, Plan, PlanError, PlanRequest, PlannedImage};
+use crate::registry::{RegistryClient, RegistryError, RepoName};
+use crate::report::{self, Report, ReportError, ReportTarget};
+use crate::sync::{SyncError, Synchronization};
+use crate::tags::{TagError, TagTemplate};
+
+pub use publish::Published;
+pub use summary::render_summary;
+
+/// Everything `slipway build` was asked to do.
+pub struct BuildOptions {
+    pub plan: PlanRequest,
+    /// Primary repo; None keeps images in the engine's local storage.
+    pub repo: Option<String>,
+    pub secondary_repos: Vec<String>,
+    pub cache_repos: Vec<String>,
+    pub final_repo: Option<String>,
+    pub custom_tags: Vec<String>,
+    /// A template whose rendered tag the report and logs name instead of the content tag.
+    pub use_custom_tag: Option<String>,
+    pub report: Option<ReportTarget>,
+    /// false builds one image at a time.
+    pub parallel: bool,
+    pub synchronization: Synchronization,
+    /// The `SSH_AUTH_SOCK` to forward to images that set `ssh`.
+    pub ssh_auth_sock: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Plan(#[from] Box<PlanError>),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Tags(#[from] TagError),
+    #[error("invalid {what} {value:?}: {reason}")]
+    BadRepo {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error(
+        "custom tags need a repo: pass --repo (or WERF_REPO) so slipway can publish the images \
+         the tags point to"
+    )]
+    CustomTagsWithoutRepo,
+    #[error("{} images failed to build", .0.len())]
+    Several(Vec<Arc<BuildError>>),
+    #[error(transparent)]
+    Shared(Arc<BuildError>),
+}
+
+impl BuildError {
+    /// Whether the user must fix the invocation or configuration (exit 2) rather than a build.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            BuildError::Plan(_)
+            | BuildError::Sync(SyncError::Unsupported { .. } | SyncError::Invalid { .. })
+            | BuildError::Tags(_)
+            | BuildError::BadRepo { .. }
+            | BuildError::CustomTagsWithoutRepo => true,
+            BuildError::Shared(inner) => inner.is_usage(),
+            _ => false,
+        }
+    }
+}
+
+/// The result of a build run.
+pub struct BuildOutcome {
+    pub plan: Plan,
+    pub published: BTreeMap<ImageName, Published>,
+    pub report: Report,
+}
+
+/// Where stages are kept, resolved from the options.
+pub(crate) struct Repos {
+    pub primary: RepoName,
+    pub secondary: Vec<RepoName>,
+    pub cache: Vec<RepoName>,
+    pub final_repo: Option<RepoName>,
+}
+
+fn parse_repo(what: &'static str, value: &str) -> Result<RepoName, BuildError> {
+    RepoName::parse(value).map_err(|e| BuildError::BadRepo {
+        what,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Runs `options` with `backend` and `registry`; `log` receives every line meant for people.
+pub async fn build<B: Backend + 'static>(
+    options: BuildOptions,
+    backend: Arc<B>,
+    registry: RegistryClient,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
+) -> Result<BuildOutcome, BuildError> {
+    let repos = match &options.repo {
+        None => {
+            if !options.custom_tags.is_empty() || options.use_custom_tag.is_some() {
+                return Err(BuildError::CustomTagsWithoutRepo);
+            }
+            None
+        }
+        Some(primary) => Some(Repos {
+            primary: parse_repo("--repo", primary)?,
+            secondary: options
+                .secondary_repos
+                .iter()
+                .map(|r| parse_repo("--secondary-repo", r))
+                .collect::<Result<_, _>>()?,
+            cache: options
+                .cache_repos
+                .iter()
+                .map(|r| parse_repo("--cache-repo", r))
+                .collect::<Result<_, _>>()?,
+            final_repo: options
+                .final_repo
+                .as_deref()
+                .map(|r| parse_repo("--final-repo", r))
+                .transpose()?,
+        }),
+    };
+    let templates: Vec<TagTemplate> = options
+        .custom_tags
+        .iter()
+        .chain(options.use_custom_tag.iter())
+        .map(|t| TagTemplate::parse(t))
+        .collect::<Result<_, _>>()?;
+    let use_custom = options
+        .use_custom_tag
+        .as_deref()
+        .map(TagTemplate::parse)
+        .transpose()?;
+
+    let request = options.plan.clone();
+    let plan = tokio::task::spawn_blocking(move || plan::plan(&request))
+        .await
+        .expect("planning does not panic")
+        .map_err(Box::new)?;
+    for warning in &plan.warnings {
+        log(&format!("warning: {warning}"));
+    }
+    log(plan::render_plan_block(&plan).trim_end());
+
+    let store = Arc::new(
+        publish::Store::open(
+            repos,
+            plan.project.to_string(),
+            registry,
+            options.synchronization.clone(),
+            Arc::clone(&log),
+        )
+        .await?,
+    );
+    let started = Instant::now();
+    let limit = match (options.parallel, plan.parallel_tasks_limit) {
+        (false, _) => 1,
+        (true, n) if n <= 0 => Semaphore::MAX_PERMITS,
+        (true, n) => n as usize,
+    };
+    let semaphore = Arc::new(Semaphore::new(limit));
+    let by_digest: Arc<
+        std::sync::Mutex<HashMap<Digest, Arc<OnceCell<Result<Published, Arc<BuildError>>>>>>,
+    > = Arc::default();
+    let plan = Arc::new(plan);
+    let ssh_auth_sock = options.ssh_auth_sock.clone();
+    let mut published: BTreeMap<ImageName, Published> = BTreeMap::new();
+
+    for set in &plan.sets {
+        let mut tasks = Vec::new();
+        for name in set {
+            let image: PlannedImage = plan
+                .images
+                .iter()
+                .find(|i| &i.name == name)
+                .expect("every set member is a planned image")
+                .clone();
+            let deps: BTreeMap<ImageName, Published> = image
+                .depends_on
+                .iter()
+                .filter_map(|d| published.get(d).map(|p| (d.clone(), p.clone())))
+                .collect();
+            let cell = Arc::clone(
+                by_digest
+                    .lock()
+                    .expect("the digest map is not poisoned")
+                    .entry(image.digest.clone())
+                    .or_default(),
+            );
+            let (store, backend, plan, semaphore, log, ssh) = (
+                Arc::clone(&store),
+                Arc::clone(&backend),
+                Arc::clone(&plan),
+                Arc::clone(&semaphore),
+                Arc::clone(&log),
+                ssh_auth_sock.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let result = cell
+                    .get_or_init(|| async {
+                        let _permit = semaphore.acquire().await.expect("never closed");
+                        store
+                            .publish(&plan, &image, &deps, backend.as_ref(), ssh.as_deref(), &log)
+                            .await
+                            .map_err(Arc::new)
+                    })
+                    .await
+                    .clone();
+                (image.name.clone(), result)
+            }));
+        }
+        let mut failures = Vec::new();
+        for task in tasks {
+            let (name, result) = task.await.expect("image tasks do not panic");
+            match result {
+                Ok(p) => {
+                    published.insert(name, p);
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        match failures.len() {
+            0 => {}
+            1 => return Err(BuildError::Shared(failures.remove(0))),
+            _ => return Err(BuildError::Several(failures)),
+        }
+    }
+
+    let finals: Vec<&PlannedImage> = plan.images.iter().filter(|i| i.is_final).collect();
+    let custom = store
+        .add_custom_tags(&templates, use_custom.as_ref(), &finals, &mut published)
+        .await?;
+    for line in custom {
+        log(&line);
+    }
+    let report = report_of(&plan, &published, backend.name());
+    if let Some(target) = &options.report {
+        report::write(target, &report)?;
+    }
+    log(render_summary(&plan, &published, started.elapsed()).trim_end());
+    let plan = Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone());
+    Ok(BuildOutcome {
+        plan,
+        published,
+        report,
+    })
+}
+
+fn report_of(plan: &Plan, published: &BTreeMap<ImageName, Published>, backend: &str) -> Report {
+    publish::report(plan, published, backend)
+}

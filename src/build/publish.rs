@@ -1,0 +1,572 @@
+//! One image's way into storage: reuse a published digest, copy it from a cache or secondary
+//! repo, or build it and publish it under the digest's lock without overwriting anything.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::{BuildError, Repos, archive};
+use crate::backend::{Backend, BuildRequest, LogSink};
+use crate::config::ImportKind;
+use crate::names::{Digest, ImageName};
+use crate::plan::{Plan, PlannedImage};
+use crate::registry::{ImageRef, RegistryClient, RepoName, Tag};
+use crate::report::{ImageReport, Report, Runtime, StageReport};
+use crate::storage::{StageIndex, StageTag};
+use crate::sync::Synchronization;
+use crate::tags::{self, TagTemplate};
+
+/// How an image got into storage in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Built,
+    Reused,
+    /// Copied from a secondary or cache repo.
+    Copied(&'static str),
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Built => "built",
+            Outcome::Reused => "reused",
+            Outcome::Copied(_) => "copied",
+        }
+    }
+}
+
+/// Where an image ended up, with what the report says about it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub stage: StageTag,
+    /// The repo the report points to (final repo, primary repo, or the project in local storage).
+    pub repo: String,
+    /// The tag the report names: the stage tag, or the custom tag with --use-custom-tag.
+    pub tag: String,
+    /// The stage in the primary repo (what dependent images import).
+    pub primary: String,
+    pub image_id: String,
+    /// Manifest digest in the repo; empty in local storage.
+    pub manifest_digest: String,
+    pub size: u64,
+    pub outcome: Outcome,
+    pub seconds: f64,
+}
+
+impl Published {
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.repo, self.tag)
+    }
+}
+
+enum Kind {
+    Local {
+        project: String,
+    },
+    Repo {
+        repos: Repos,
+        primary: Mutex<StageIndex>,
+        secondary: Vec<StageIndex>,
+        cache: Vec<StageIndex>,
+        final_index: Option<Mutex<StageIndex>>,
+    },
+}
+
+/// The storage of one run: repo indexes listed once, the registry client and the locks.
+pub struct Store {
+    kind: Kind,
+    registry: RegistryClient,
+    sync: Synchronization,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+impl Store {
+    /// Lists every repo's tags once (concurrently); local storage needs no listing up front.
+    pub async fn open(
+        repos: Option<Repos>,
+        project: String,
+        registry: RegistryClient,
+        sync: Synchronization,
+        log: Arc<dyn Fn(&str) + Send + Sync>,
+    ) -> Result<Self, BuildError> {
+        let kind = match repos {
+            None => Kind::Local { project },
+            Some(repos) => {
+                let primary = index_of(&registry, &repos.primary);
+                let secondary = futures_util::future::try_join_all(
+                    repos.secondary.iter().map(|r| index_of(&registry, r)),
+                );
+                let (registry_ref, log_ref) = (&registry, &log);
+                let cache =
+                    futures_util::future::join_all(repos.cache.iter().map(|r| async move {
+                        // A cache repo can be deleted at any time: failing to read it is a warning.
+                        index_of(registry_ref, r).await.unwrap_or_else(|e| {
+                            log_ref(&format!("warning: cache repo {r} is skipped: {e}"));
+                            StageIndex::default()
+                        })
+                    }));
+                let final_index = async {
+                    match &repos.final_repo {
+                        Some(r) => index_of(&registry, r).await.map(Some),
+                        None => Ok(None),
+                    }
+                };
+                let (primary, secondary, cache, final_index) =
+                    tokio::join!(primary, secondary, cache, final_index);
+                Kind::Repo {
+                    primary: Mutex::new(primary?),
+                    secondary: secondary?,
+                    cache,
+                    final_index: final_index?.map(Mutex::new),
+                    repos,
+                }
+            }
+        };
+        Ok(Self {
+            kind,
+            registry,
+            sync,
+            log,
+        })
+    }
+
+    /// Makes `image` available in storage and describes it.
+    pub async fn publish<B: Backend>(
+        &self,
+        plan: &Plan,
+        image: &PlannedImage,
+        deps: &BTreeMap<ImageName, Published>,
+        backend: &B,
+        ssh_auth_sock: Option<&Path>,
+        log: &Arc<dyn Fn(&str) + Send + Sync>,
+    ) -> Result<Published, BuildError> {
+        let started = Instant::now();
+        let digest = &image.digest;
+        let (stage, outcome) = match &self.kind {
+            Kind::Local { project } => {
+                let _lock = self.sync.lock(project, digest).await?;
+                let local = StageIndex::from_tags(
+                    backend
+                        .local_tags(project)
+                        .await?
+                        .iter()
+                        .map(String::as_str),
+                );
+                match local.get(digest) {
+                    Some(stage) => (stage.clone(), Outcome::Reused),
+                    None => {
+                        let stage = StageTag::now(digest.clone());
+                        let tag = format!("{project}:{stage}");
+                        self.build(plan, image, deps, backend, ssh_auth_sock, &tag)
+                            .await?;
+                        (stage, Outcome::Built)
+                    }
+                }
+            }
+            Kind::Repo {
+                repos,
+                primary,
+                secondary,
+                cache,
+                ..
+            } => {
+                let known = lock(primary).get(digest).cloned();
+                match known {
+                    Some(stage) => (stage, Outcome::Reused),
+                    None => {
+                        let copy_from = cache
+                            .iter()
+                            .zip(&repos.cache)
+                            .map(|(idx, r)| (idx, r, "cache-repo"))
+                            .chain(
+                                secondary
+                                    .iter()
+                                    .zip(&repos.secondary)
+                                    .map(|(idx, r)| (idx, r, "secondary")),
+                            )
+                            .find_map(|(idx, r, kind)| {
+                                idx.get(digest).map(|t| (r, t.clone(), kind))
+                            });
+                        match copy_from {
+                            Some((from, stage, kind)) => {
+                                self.copy_into_primary(repos, primary, from, &stage, kind)
+                                    .await?
+                            }
+                            None => {
+                                self.build_and_push(
+                                    plan,
+                                    image,
+                                    deps,
+                                    backend,
+                                    ssh_auth_sock,
+                                    repos,
+                                    primary,
+                                )
+                                .await?
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let mut published = self.describe(image, &stage, outcome, backend).await?;
+        published.seconds = started.elapsed().as_secs_f64();
+        let verb = match outcome {
+            Outcome::Built => "built and published as".to_owned(),
+            Outcome::Reused => "reused".to_owned(),
+            Outcome::Copied(from) => format!("copied from the {from} to"),
+        };
+        log(&format!(
+            "⛵ image {}: {verb} {} ({:.2} s)",
+            image.name,
+            published.reference(),
+            published.seconds
+        ));
+        Ok(published)
+    }
+
+    /// Copies a stage found in a cache or secondary repo into the primary, unless another
+    /// builder published the digest meanwhile.
+    async fn copy_into_primary(
+        &self,
+        repos: &Repos,
+        primary: &Mutex<StageIndex>,
+        from: &RepoName,
+        stage: &StageTag,
+        kind: &'static str,
+    ) -> Result<(StageTag, Outcome), BuildError> {
+        let _lock = self
+            .sync
+            .lock(repos.primary.as_str(), &stage.digest)
+            .await?;
+        if let Some(existing) = self.relist(&repos.primary, primary, &stage.digest).await? {
+            return Ok((existing, Outcome::Reused));
+        }
+        let tag = stage_tag(stage)?;
+        self.registry
+            .copy(
+                &ImageRef::new(from.clone(), tag.clone()),
+                &ImageRef::new(repos.primary.clone(), tag.clone()),
+            )
+            .await?;
+        lock(primary).insert(stage.clone());
+        if kind == "secondary" {
+            self.fill_caches(repos, &tag).await;
+        }
+        Ok((stage.clone(), Outcome::Copied(kind)))
+    }
+
+    /// Lists the primary again (under the digest's lock): another builder may have published.
+    async fn relist(
+        &self,
+        repo: &RepoName,
+        index: &Mutex<StageIndex>,
+        digest: &Digest,
+    ) -> Result<Option<StageTag>, BuildError> {
+        let fresh = index_of(&self.registry, repo).await?;
+        let found = fresh.get(digest).cloned();
+        *lock(index) = fresh;
+        Ok(found)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn build_and_push<B: Backend>(
+        &self,
+        plan: &Plan,
+        image: &PlannedImage,
+        deps: &BTreeMap<ImageName, Published>,
+        backend: &B,
+        ssh_auth_sock: Option<&Path>,
+        repos: &Repos,
+        primary: &Mutex<StageIndex>,
+    ) -> Result<(StageTag, Outcome), BuildError> {
+        let digest = &image.digest;
+        let building = format!("{}:{digest}-building", repos.primary);
+        self.build(plan, image, deps, backend, ssh_auth_sock, &building)
+            .await?;
+        let _lock = self.sync.lock(repos.primary.as_str(), digest).await?;
+        if let Some(existing) = self.relist(&repos.primary, primary, digest).await? {
+            (self.log)(&format!(
+                "image {}: another builder published {existing} meanwhile; using it and \
+                 dropping this build",
+                image.name
+            ));
+            backend.untag(&building).await?;
+            return Ok((existing, Outcome::Reused));
+        }
+        let stage = StageTag::now(digest.clone());
+        let tag = stage_tag(&stage)?;
+        let reference = format!("{}:{stage}", repos.primary);
+        backend.tag(&building, &reference).await?;
+        backend.untag(&building).await?;
+        let credentials = self.registry.credentials(repos.primary.registry()).await?;
+        backend.push(&reference, credentials.as_ref()).await?;
+        lock(primary).insert(stage.clone());
+        self.fill_caches(repos, &tag).await;
+        Ok((stage, Outcome::Built))
+    }
+
+    /// Writes a new or copied stage to every cache repo; failures there are warnings.
+    async fn fill_caches(&self, repos: &Repos, tag: &Tag) {
+        for cache in &repos.cache {
+            let from = ImageRef::new(repos.primary.clone(), tag.clone());
+            let to = ImageRef::new(cache.clone(), tag.clone());
+            if let Err(e) = self.registry.copy(&from, &to).await {
+                (self.log)(&format!("warning: cache repo {cache} was not updated: {e}"));
+            }
+        }
+    }
+
+    async fn build<B: Backend>(
+        &self,
+        plan: &Plan,
+        image: &PlannedImage,
+        deps: &BTreeMap<ImageName, Published>,
+        backend: &B,
+        ssh_auth_sock: Option<&Path>,
+        tag: &str,
+    ) -> Result<(), BuildError> {
+        let spec = &image.build;
+        let mut build_args = spec.args.clone();
+        for (dep, kind, arg) in &spec.imports {
+            if let Some(p) = deps.get(dep) {
+                let (repo, tag) = p.primary.rsplit_once(':').unwrap_or((&p.primary, ""));
+                let value = match kind {
+                    ImportKind::ImageName => p.primary.clone(),
+                    ImportKind::ImageTag => tag.to_owned(),
+                    ImportKind::ImageRepo => repo.to_owned(),
+                    ImportKind::ImageId => p.image_id.clone(),
+                    ImportKind::ImageDigest => p.manifest_digest.clone(),
+                };
+                build_args.insert(arg.clone(), value);
+            }
+        }
+        let (context, dockerfile) =
+            archive::context_archive(&plan.repo_dir, &plan.project_dir, spec, &image.dockerfile);
+        let created = crate::report::rfc3339_now();
+        let labels = BTreeMap::from([
+            ("werf".to_owned(), plan.project.to_string()),
+            (
+                "werf-stage-content-digest".to_owned(),
+                image.digest.to_string(),
+            ),
+            ("werf-project-repo-commit".to_owned(), plan.commit.clone()),
+            (
+                "org.opencontainers.image.revision".to_owned(),
+                plan.commit.clone(),
+            ),
+            ("org.opencontainers.image.created".to_owned(), created),
+        ]);
+        let prefix = format!("[{}] ", image.name);
+        let log = Arc::clone(&self.log);
+        let sink: LogSink = Arc::new(move |line: &str| log(&format!("{prefix}{line}")));
+        backend
+            .build(
+                BuildRequest {
+                    image: image.name.clone(),
+                    context,
+                    dockerfile,
+                    dockerfile_display: image.dockerfile.clone(),
+                    instruction_lines: spec.instruction_lines.clone(),
+                    target: spec.target.clone(),
+                    build_args,
+                    add_host: spec.add_host.clone(),
+                    network: spec.network.clone(),
+                    ssh: spec.ssh.clone(),
+                    ssh_auth_sock: ssh_auth_sock.map(Path::to_path_buf),
+                    labels,
+                    tag: tag.to_owned(),
+                },
+                sink,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Reads back what the report needs, from where the report points.
+    async fn describe<B: Backend>(
+        &self,
+        image: &PlannedImage,
+        stage: &StageTag,
+        outcome: Outcome,
+        backend: &B,
+    ) -> Result<Published, BuildError> {
+        match &self.kind {
+            Kind::Local { project } => {
+                let reference = format!("{project}:{stage}");
+                let info = backend.inspect(&reference).await?.ok_or_else(|| {
+                    BuildError::Backend(crate::backend::BackendError::Engine(format!(
+                        "image {reference} vanished from the engine while building"
+                    )))
+                })?;
+                Ok(Published {
+                    stage: stage.clone(),
+                    repo: project.clone(),
+                    tag: stage.to_string(),
+                    primary: reference,
+                    image_id: info.id,
+                    manifest_digest: String::new(),
+                    size: info.size,
+                    outcome,
+                    seconds: 0.0,
+                })
+            }
+            Kind::Repo {
+                repos, final_index, ..
+            } => {
+                let tag = stage_tag(stage)?;
+                let primary = ImageRef::new(repos.primary.clone(), tag.clone());
+                let target = match (&repos.final_repo, final_index, image.is_final) {
+                    (Some(final_repo), Some(index), true) => {
+                        let existing = lock(index).get(&stage.digest).cloned();
+                        let final_tag = match existing {
+                            Some(t) => stage_tag(&t)?,
+                            None => {
+                                let to = ImageRef::new(final_repo.clone(), tag.clone());
+                                self.registry.copy(&primary, &to).await?;
+                                lock(index).insert(stage.clone());
+                                tag.clone()
+                            }
+                        };
+                        ImageRef::new(final_repo.clone(), final_tag)
+                    }
+                    _ => primary.clone(),
+                };
+                let remote = self.registry.describe(&target).await?.ok_or_else(|| {
+                    BuildError::Registry(crate::registry::RegistryError::missing(&target))
+                })?;
+                Ok(Published {
+                    stage: stage.clone(),
+                    repo: target.repo.to_string(),
+                    tag: target.tag.to_string(),
+                    primary: primary.to_string(),
+                    image_id: remote.image_id,
+                    manifest_digest: remote.digest,
+                    size: remote.size,
+                    outcome,
+                    seconds: 0.0,
+                })
+            }
+        }
+    }
+
+    /// Renders the custom tags of final images and puts them in the repo the report points to.
+    /// Returns the log lines to print.
+    pub async fn add_custom_tags(
+        &self,
+        templates: &[TagTemplate],
+        use_custom: Option<&TagTemplate>,
+        finals: &[&PlannedImage],
+        published: &mut BTreeMap<ImageName, Published>,
+    ) -> Result<Vec<String>, BuildError> {
+        if templates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let images: Vec<(ImageName, String)> = finals
+            .iter()
+            .filter_map(|i| {
+                published
+                    .get(&i.name)
+                    .map(|p| (i.name.clone(), p.stage.to_string()))
+            })
+            .collect();
+        let planned = tags::plan_custom_tags(templates, &images)?;
+        let mut lines = Vec::new();
+        for (name, custom) in planned {
+            let p = published
+                .get_mut(&name)
+                .expect("planned from published images");
+            let repo = RepoName::parse(&p.repo).map_err(|e| BuildError::BadRepo {
+                what: "repo",
+                value: p.repo.clone(),
+                reason: e.to_string(),
+            })?;
+            let image = ImageRef::new(repo, stage_tag(&p.stage)?);
+            for tag in &custom {
+                let tag = Tag::parse(tag).map_err(|e| BuildError::BadRepo {
+                    what: "custom tag",
+                    value: tag.clone(),
+                    reason: e.to_string(),
+                })?;
+                self.registry.add_tag(&image, &tag).await?;
+                lines.push(format!("⛵ image {name}: tagged {}:{tag}", p.repo));
+            }
+            if let Some(template) = use_custom {
+                p.tag = template.render(&name, &p.stage.to_string());
+            }
+        }
+        Ok(lines)
+    }
+}
+
+fn lock(index: &Mutex<StageIndex>) -> std::sync::MutexGuard<'_, StageIndex> {
+    index.lock().expect("the stage index is not poisoned")
+}
+
+fn stage_tag(stage: &StageTag) -> Result<Tag, BuildError> {
+    Tag::parse(&stage.to_string()).map_err(|e| BuildError::BadRepo {
+        what: "stage tag",
+        value: stage.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+async fn index_of(registry: &RegistryClient, repo: &RepoName) -> Result<StageIndex, BuildError> {
+    let tags = registry.list_tags(repo).await?;
+    Ok(StageIndex::from_tags(tags.iter().map(Tag::as_str)))
+}
+
+/// werf's report of a finished run.
+pub fn report(plan: &Plan, published: &BTreeMap<ImageName, Published>, backend: &str) -> Report {
+    let platform = crate::dockerfile::stages::Platform::host().to_string();
+    let images = plan
+        .images
+        .iter()
+        .filter_map(|img| {
+            let p = published.get(&img.name)?;
+            let rebuilt = p.outcome == Outcome::Built;
+            let source_type = match p.outcome {
+                Outcome::Built => "",
+                Outcome::Reused => "repo",
+                Outcome::Copied(kind) => kind,
+            };
+            let name = p.reference();
+            Some(ImageReport {
+                werf_image_name: img.name.clone(),
+                docker_repo: p.repo.clone(),
+                docker_tag: p.tag.clone(),
+                docker_image_id: p.image_id.clone(),
+                docker_image_digest: p.manifest_digest.clone(),
+                docker_image_name: name.clone(),
+                target_platform: platform.clone(),
+                rebuilt,
+                is_final: img.is_final,
+                size: p.size,
+                build_time_seconds: p.seconds,
+                commit: plan.commit.clone(),
+                stages: vec![StageReport {
+                    name: img.name.to_string(),
+                    docker_image_name: name,
+                    docker_tag: p.stage.to_string(),
+                    docker_image_id: p.image_id.clone(),
+                    docker_image_digest: p.manifest_digest.clone(),
+                    created_at_ns: u128::from(p.stage.published_ms) * 1_000_000,
+                    size: p.size,
+                    source_type: source_type.to_owned(),
+                    base_image_pulled: false,
+                    rebuilt,
+                    build_time_seconds: p.seconds,
+                    commit: plan.commit.clone(),
+                }],
+            })
+        })
+        .collect();
+    Report {
+        runtime: Runtime {
+            backend: backend.to_owned(),
+            in_container: false,
+        },
+        images,
+    }
+}

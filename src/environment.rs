@@ -1,0 +1,45 @@
+//! The process environment, read in one place: werf's prefixed `WERF_*` variables and the
+//! Docker/SSH settings the build needs. Everything else in the library takes values as arguments.
+
+use std::path::PathBuf;
+
+/// Values of every variable named `<prefix><anything>` (werf's `WERF_SECONDARY_REPO_<ANY>`
+/// style), ordered by variable name so runs are repeatable.
+pub fn prefixed(prefix: &str) -> Vec<String> {
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, v)| k.starts_with(prefix) && k.len() > prefix.len() && !v.is_empty())
+        .collect();
+    vars.sort();
+    vars.into_iter().map(|(_, v)| v).collect()
+}
+
+/// `DOCKER_HOST`, when set.
+pub fn docker_host() -> Option<String> {
+    std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty())
+}
+
+/// The Docker client configuration directory: `DOCKER_CONFIG`, else `~/.docker`.
+pub fn docker_config_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker"))
+}
+
+/// The SSH agent socket to forward into builds that ask for it.
+pub fn ssh_auth_sock() -> Option<PathBuf> {
+    std::env::var_os("SSH_AUTH_SOCK")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Where `:local` synchronization keeps its lock files: shared by every slipway run of this
+/// user on this host.
+pub fn lock_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let uid = rustix::process::getuid().as_raw();
+    base.join(format!("slipway-{uid}")).join("locks")
+}

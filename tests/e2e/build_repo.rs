@@ -1,0 +1,262 @@
+//! Building the example into registries: reuse, partial rebuilds, repo roles, custom tags,
+//! reports consumed by a deploy step, and concurrent builders.
+
+use crate::common::{AUTH, OPEN, Project, envfile, tags, unique_repo};
+
+#[test]
+fn builds_then_reuses_then_rebuilds_only_what_changed() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "seed");
+    let first = project.slipway(&["build", "--repo", &repo], &[]).ok();
+    assert!(
+        first
+            .stdout
+            .starts_with("┌ Concurrent builds plan (no more than 5 images at the same time)\n")
+    );
+    for image in ["backend", "frontend", "frontend-assets"] {
+        assert_eq!(first.result_of(image), "built", "{}", first.stdout);
+        assert!(
+            first.stdout.contains(&format!("[{image}] ")),
+            "build output is prefixed"
+        );
+    }
+    assert_eq!(tags(&repo).len(), 3);
+
+    let second = project.slipway(&["build", "--repo", &repo], &[]).ok();
+    for image in ["backend", "frontend", "frontend-assets"] {
+        assert_eq!(second.result_of(image), "reused");
+    }
+    assert!(!second.stdout.contains("[backend] "), "nothing is built");
+    assert_eq!(tags(&repo).len(), 3);
+
+    project.write("backend/run.sh", "#!/bin/sh\necho changed backend\n");
+    project.commit();
+    let third = project.slipway(&["build", "--repo", &repo], &[]).ok();
+    assert_eq!(third.result_of("backend"), "built");
+    assert_eq!(third.result_of("frontend"), "reused");
+    assert_eq!(third.result_of("frontend-assets"), "reused");
+    assert_eq!(tags(&repo).len(), 4);
+}
+
+#[test]
+fn envfile_report_feeds_a_deploy_step() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "deploy");
+    let report = project.path().join("images.env");
+    project
+        .slipway(
+            &[
+                "build",
+                "--repo",
+                &repo,
+                "--report-path",
+                report.to_str().unwrap(),
+                "--report-format",
+                "envfile",
+            ],
+            &[],
+        )
+        .ok();
+    let vars = envfile(&report);
+    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(names.contains(&"WERF_BACKEND_DOCKER_IMAGE_NAME"));
+    assert!(names.contains(&"WERF_FRONTEND_ASSETS_DOCKER_IMAGE_NAME"));
+    // A "deploy" step: a shell that sources the report and runs the image.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "set -a; . {}; docker pull -q \"$WERF_BACKEND_DOCKER_IMAGE_NAME\" >/dev/null && docker run --rm \"$WERF_BACKEND_DOCKER_IMAGE_NAME\"",
+            report.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "backend: hello from slipway's example\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn json_report_names_real_values() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "json");
+    let report = project.path().join("report.json");
+    project
+        .slipway(
+            &[
+                "build",
+                "--repo",
+                &repo,
+                "--report-path",
+                report.to_str().unwrap(),
+            ],
+            &[],
+        )
+        .ok();
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.starts_with("{\n\t\"Runtime\": {"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let backend = &v["Images"]["backend"];
+    assert_eq!(backend["DockerRepo"], repo.as_str());
+    assert_eq!(backend["Rebuilt"], true);
+    let tag = backend["DockerTag"].as_str().unwrap();
+    assert!(tags(&repo).contains(&tag.to_owned()));
+    assert!(
+        backend["DockerImageID"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        backend["DockerImageDigest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        backend["Size"].as_u64().unwrap() > 500_000,
+        "busybox is in the image"
+    );
+    // A second run reports Rebuilt false with the same tag.
+    project
+        .slipway(
+            &[
+                "build",
+                "--repo",
+                &repo,
+                "--report-path",
+                report.to_str().unwrap(),
+            ],
+            &[],
+        )
+        .ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["Images"]["backend"]["Rebuilt"], false);
+    assert_eq!(v["Images"]["backend"]["DockerTag"], tag);
+}
+
+#[test]
+fn secondary_cache_and_final_repos() {
+    let project = Project::example();
+    let secondary = unique_repo(OPEN, "secondary");
+    project.slipway(&["build", "--repo", &secondary], &[]).ok();
+    let published = tags(&secondary);
+    assert_eq!(published.len(), 3);
+
+    project.login();
+    let primary = unique_repo(AUTH, "primary");
+    let cache = unique_repo(OPEN, "cache");
+    let final_repo = unique_repo(OPEN, "final");
+    let run = project
+        .slipway(
+            &[
+                "build",
+                "--repo",
+                &primary,
+                "--secondary-repo",
+                &secondary,
+                "--cache-repo",
+                &cache,
+                "--final-repo",
+                &final_repo,
+                "--add-custom-tag",
+                "%image%-latest",
+            ],
+            &[],
+        )
+        .ok();
+    for image in ["backend", "frontend", "frontend-assets"] {
+        assert_eq!(run.result_of(image), "copied", "{}", run.stdout);
+    }
+    assert_eq!(tags(&primary), published, "copied with the same tags");
+    assert_eq!(tags(&cache), published, "the cache repo is filled");
+    let mut expected_final = published.clone();
+    expected_final.extend(
+        [
+            "backend-latest",
+            "frontend-assets-latest",
+            "frontend-latest",
+        ]
+        .map(String::from),
+    );
+    expected_final.sort();
+    assert_eq!(tags(&final_repo), expected_final);
+}
+
+#[test]
+fn werf_variables_configure_the_build() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "env");
+    let report = project.path().join("r.json");
+    project
+        .slipway(
+            &["build"],
+            &[
+                ("WERF_REPO", &repo),
+                ("WERF_ADD_CUSTOM_TAG_1", "%image_slug%-v1"),
+                ("WERF_REPORT_PATH", report.to_str().unwrap()),
+                ("WERF_PARALLEL_TASKS_LIMIT", "1"),
+            ],
+        )
+        .ok();
+    let t = tags(&repo);
+    assert!(t.contains(&"frontend-assets-v1".to_owned()), "{t:?}");
+    assert!(report.is_file());
+}
+
+#[test]
+fn concurrent_builders_publish_one_tag() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "race");
+    let reports: Vec<std::path::PathBuf> = (0..2)
+        .map(|i| project.path().join(format!("r{i}.json")))
+        .collect();
+    let handles: Vec<_> = reports
+        .iter()
+        .map(|r| {
+            let args = vec![
+                "build".to_owned(),
+                "--repo".to_owned(),
+                repo.clone(),
+                "--report-path".to_owned(),
+                r.to_str().unwrap().to_owned(),
+                "backend".to_owned(),
+            ];
+            let dir = project.path().to_path_buf();
+            let config = project.docker_config.path().to_path_buf();
+            std::thread::spawn(move || {
+                let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+                    .args(&args)
+                    .current_dir(dir)
+                    .env("DOCKER_CONFIG", config)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(tags(&repo).len(), 1, "exactly one tag for the digest");
+    let named: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(r).unwrap()).unwrap();
+            v["Images"]["backend"]["DockerTag"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(named[0], named[1]);
+    assert_eq!(vec![named[0].clone()], tags(&repo));
+}
