@@ -282,7 +282,8 @@ impl Store {
         primary: &Mutex<StageIndex>,
     ) -> Result<(StageTag, Outcome), BuildError> {
         let digest = &image.digest;
-        let building = format!("{}:{digest}-building", repos.primary);
+        // Per process: concurrent runs on one engine must not retag each other's build.
+        let building = format!("{}:{digest}-building-{}", repos.primary, std::process::id());
         self.build(plan, image, deps, backend, ssh_auth_sock, &building)
             .await?;
         let _lock = self.sync.lock(repos.primary.as_str(), digest).await?;
