@@ -381,3 +381,46 @@ async fn push_with_credentials_and_refused_credentials() {
     );
     backend.untag(&reference).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_context_read_error_is_reported_as_such() {
+    let backend = backend().await;
+    let tag = format!("{}:t", unique(""));
+    let context = context(
+        TINY,
+        vec![entry(
+            "zz-vanished",
+            0o100644,
+            EntrySource::File(PathBuf::from("/nonexistent/vanished")),
+        )],
+    );
+    let (sink, _) = collecting_sink();
+    let err = backend
+        .build(request(context, vec![1, 2, 3], &tag), sink)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("Docker engine: sending the build context of image tiny failed: "),
+        "{text}"
+    );
+    assert!(text.contains("/nonexistent/vanished"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn target_stops_at_the_named_stage() {
+    let backend = backend().await;
+    let tag = format!("{}:t", unique(""));
+    let dockerfile = "FROM scratch AS base\n\
+                      COPY busybox /bin/busybox\n\
+                      FROM base AS broken\n\
+                      RUN [\"/bin/busybox\",\"false\"]\n";
+    let mut req = request(context(dockerfile, vec![]), vec![1, 2, 3, 4], &tag);
+    req.target = Some("base".to_owned());
+    let (sink, _) = collecting_sink();
+    backend
+        .build(req, sink)
+        .await
+        .expect("the broken stage is not built");
+    backend.untag(&tag).await.unwrap();
+}

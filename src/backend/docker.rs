@@ -137,22 +137,34 @@ async fn within_timeout<T>(
     }
 }
 
-/// The error with its causes: hyper's own message ("client error (Connect)") hides why.
+/// The error's causes: bollard's and hyper's own wrappers ("Error in the hyper legacy client:
+/// client error (Connect)") say nothing about why.
 fn describe(e: &DockerError) -> String {
-    if let DockerError::DockerResponseServerError { message, .. } = e {
-        return message.clone();
+    if let DockerError::DockerResponseServerError {
+        status_code,
+        message,
+    } = e
+    {
+        return if message.trim().is_empty() {
+            format!("the engine answered HTTP {status_code}")
+        } else {
+            message.clone()
+        };
     }
-    let mut text = e.to_string();
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
+        let text = cause.to_string();
+        if text != "client error (Connect)" && !causes.contains(&text) {
+            causes.push(text);
         }
         source = cause.source();
     }
-    text
+    if causes.is_empty() {
+        e.to_string()
+    } else {
+        causes.join(": ")
+    }
 }
 
 fn engine(what: &str, e: &DockerError) -> BackendError {
