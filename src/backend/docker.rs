@@ -83,7 +83,7 @@ impl DockerBackend {
 }
 
 /// Makes a client speaking one API version.
-type Connector = dyn Fn(&ClientVersion) -> Result<Docker, DockerError>;
+type Connector = dyn Fn(&ClientVersion) -> Result<Docker, DockerError> + Send + Sync;
 
 fn unix_path(address: &str) -> Option<&str> {
     match address.strip_prefix("unix://") {
