@@ -75,6 +75,14 @@ pub enum BackendError {
         /// The last lines of build output.
         tail: Vec<String>,
     },
+    #[error(
+        "image {image} asks for SSH agent forwarding (`ssh: {ssh}` in werf.yaml), which needs \
+         BuildKit; the Docker engine backend builds with the classic builder, which cannot \
+         forward an agent into RUN instructions. Fetch private sources before the build instead \
+         (commit them or add them with contextAddFiles) and remove `ssh`, or build this image \
+         with BuildKit (`docker buildx build --ssh default`)"
+    )]
+    SshNeedsBuildKit { image: ImageName, ssh: String },
     #[error("pushing {reference} failed: {message}")]
     Push { reference: String, message: String },
     #[error("Docker engine: {0}")]
