@@ -95,7 +95,7 @@ mod tests {
             (format!("{digest}-1700000000000"), Some(1_700_000_000_000)),
             (format!("{digest}-1700000000000-rejected"), None),
             (format!("{digest}-"), None),
-            (format!("{digest}"), None),
+            (digest.to_string(), None),
             ("latest".to_owned(), None),
             (format!("{}-1", &digest[..55]), None),
         ] {

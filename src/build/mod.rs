@@ -111,6 +111,9 @@ fn parse_repo(what: &'static str, value: &str) -> Result<RepoName, BuildError> {
     })
 }
 
+/// One digest's publication, shared by every image of the run with that digest.
+type DigestCell = OnceCell<Result<Published, Arc<BuildError>>>;
+
 /// Runs `options` with `backend` and `registry`; `log` receives every line meant for people.
 pub async fn build<B: Backend + 'static>(
     options: BuildOptions,
@@ -183,9 +186,7 @@ pub async fn build<B: Backend + 'static>(
         (true, n) => n as usize,
     };
     let semaphore = Arc::new(Semaphore::new(limit));
-    let by_digest: Arc<
-        std::sync::Mutex<HashMap<Digest, Arc<OnceCell<Result<Published, Arc<BuildError>>>>>>,
-    > = Arc::default();
+    let by_digest: Arc<std::sync::Mutex<HashMap<Digest, Arc<DigestCell>>>> = Arc::default();
     let plan = Arc::new(plan);
     let ssh_auth_sock = options.ssh_auth_sock.clone();
     let mut published: BTreeMap<ImageName, Published> = BTreeMap::new();

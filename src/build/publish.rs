@@ -65,7 +65,7 @@ enum Kind {
         project: String,
     },
     Repo {
-        repos: Repos,
+        repos: Box<Repos>,
         primary: Mutex<StageIndex>,
         secondary: Vec<StageIndex>,
         cache: Vec<StageIndex>,
@@ -119,7 +119,7 @@ impl Store {
                     secondary: secondary?,
                     cache,
                     final_index: final_index?.map(Mutex::new),
-                    repos,
+                    repos: Box::new(repos),
                 }
             }
         };
