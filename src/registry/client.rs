@@ -1,7 +1,7 @@
 //! The shared client: oci-client does authentication (basic, bearer challenge) and blob and
 //! manifest pushes; raw reqwest requests cover what it hides (Link pagination, Content-Type).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt as _;
@@ -92,6 +92,7 @@ impl RegistryClient {
         let first = format!("{}/v2/{}/tags/list?n={page_size}", s.base, repo.path());
         let mut url = first.clone();
         let mut tags = Vec::new();
+        let mut seen = HashSet::new();
         loop {
             let res = self
                 .send(&s, repo.path(), false, reqwest::Method::GET, &url, None)
@@ -113,22 +114,24 @@ impl RegistryClient {
                 )))
             })?;
             let page = page.tags.unwrap_or_default();
-            let last = page.last().cloned();
-            let count = page.len();
-            tags.extend(page.iter().filter_map(|t| Tag::parse(t).ok()));
-            url = match (next, last) {
-                (Some(next), _) => next,
-                // No Link header, but a full page: continue after the last tag, as the spec
-                // allows; a registry that ignores `last` would repeat the page, so stop then.
-                (None, Some(last)) if count >= page_size => {
-                    let seen_before = tags[..tags.len() - count]
-                        .iter()
-                        .any(|t| t.as_str() == last);
-                    if seen_before {
-                        return Ok(tags);
-                    }
-                    format!("{first}&last={last}")
+            let known = seen.len();
+            for t in &page {
+                if seen.insert(t.clone())
+                    && let Ok(tag) = Tag::parse(t)
+                {
+                    tags.push(tag);
                 }
+            }
+            // A registry that ignores `n` or `last` repeats itself: a page with nothing new
+            // ends the listing instead of looping.
+            if seen.len() == known {
+                return Ok(tags);
+            }
+            url = match (next, page.last()) {
+                (Some(next), _) => next,
+                // No Link header, but a full page: continue after the last tag, as the
+                // distribution spec allows.
+                (None, Some(last)) if page.len() >= page_size => format!("{first}&last={last}"),
                 _ => return Ok(tags),
             };
         }
