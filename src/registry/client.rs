@@ -630,3 +630,89 @@ pub(crate) fn is_plain_http(registry: &str, insecure: &[String]) -> bool {
             i == registry || (!i.contains(':') && i == host)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        let base = "http://reg.io";
+        let cases = [
+            (
+                r#"</v2/a/tags/list?last=t2&n=2>; rel="next""#,
+                Some("http://reg.io/v2/a/tags/list?last=t2&n=2"),
+            ),
+            (
+                r#"<https://other.io/v2/a/tags/list?last=x>; rel=next"#,
+                Some("https://other.io/v2/a/tags/list?last=x"),
+            ),
+            (
+                r#"</v2/a/tags/list?last=a>; rel="prev", </v2/a/tags/list?last=z>; rel="next""#,
+                Some("http://reg.io/v2/a/tags/list?last=z"),
+            ),
+            (r#"</v2/a/tags/list?last=a>; rel="prev""#, None),
+            ("garbage", None),
+        ];
+        for (header, next) in cases {
+            let value = HeaderValue::from_str(header).unwrap();
+            assert_eq!(next_link(Some(&value), base).as_deref(), next, "{header}");
+        }
+        assert_eq!(next_link(None, base), None);
+    }
+
+    #[test]
+    fn plain_http() {
+        let insecure = [
+            "build.local:5000".to_owned(),
+            "http://lab.internal".to_owned(),
+        ];
+        let cases = [
+            ("localhost", true),
+            ("localhost:5000", true),
+            ("127.0.0.1:5001", true),
+            ("[::1]:5000", true),
+            ("build.local:5000", true),
+            ("build.local:5001", false),
+            ("lab.internal", true),
+            ("lab.internal:8080", true),
+            ("registry.example.com", false),
+            ("docker.io", false),
+            ("localhost.example.com", false),
+        ];
+        for (registry, plain) in cases {
+            assert_eq!(is_plain_http(registry, &insecure), plain, "{registry}");
+        }
+    }
+
+    #[tokio::test]
+    async fn in_process_credentials_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"auths":{"reg.io":{"username":"file","password":"x"}}}"#,
+        )
+        .unwrap();
+        let client = RegistryClient::new(RegistryConfig {
+            docker_config: Some(dir.path().to_path_buf()),
+            credentials: vec![(
+                "https://reg.io".to_owned(),
+                Credentials {
+                    username: "ci".into(),
+                    password: Secret::new("y"),
+                    source: "the CI environment".into(),
+                },
+            )],
+            ..RegistryConfig::default()
+        });
+        let c = client.credentials("reg.io").await.unwrap().unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.source.as_str()),
+            ("ci", "the CI environment")
+        );
+        let c = client.credentials("reg.io:5000").await.unwrap();
+        assert_eq!(c, None);
+        let anonymous = RegistryClient::new(RegistryConfig::default());
+        assert_eq!(anonymous.credentials("reg.io").await.unwrap(), None);
+    }
+}

@@ -298,3 +298,241 @@ pub(crate) async fn from_docker_config(
         Lookup::None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn lookup(json: &str, registry: &str) -> Result<Lookup, String> {
+        let path = Path::new("/cfg/config.json");
+        ConfigFile::parse(json, path)?.lookup(registry, path)
+    }
+
+    fn found(user: &str, password: &str) -> Lookup {
+        Lookup::Found(Credentials {
+            username: user.into(),
+            password: Secret::new(password),
+            source: "docker config /cfg/config.json".into(),
+        })
+    }
+
+    #[test]
+    fn key_hosts() {
+        let cases = [
+            ("reg.io", "reg.io"),
+            ("https://reg.io", "reg.io"),
+            ("http://reg.io:5000/v1/", "reg.io:5000"),
+            ("https://index.docker.io/v1/", "docker.io"),
+            ("registry-1.docker.io", "docker.io"),
+            ("docker.io", "docker.io"),
+            ("REG.io", "reg.io"),
+        ];
+        for (key, host) in cases {
+            assert_eq!(key_host(key), host, "{key}");
+        }
+    }
+
+    #[test]
+    fn config_lookups() {
+        let auth = b64("u:p:with:colons");
+        let cases: Vec<(String, &str, Lookup)> = vec![
+            (
+                format!(r#"{{"auths":{{"reg.io":{{"auth":"{auth}"}}}}}}"#),
+                "reg.io",
+                found("u", "p:with:colons"),
+            ),
+            (
+                format!(r#"{{"auths":{{"https://reg.io/v1/":{{"auth":"{auth}"}}}}}}"#),
+                "reg.io",
+                found("u", "p:with:colons"),
+            ),
+            (
+                r#"{"auths":{"reg.io":{"username":"a","password":"b"}}}"#.into(),
+                "reg.io",
+                found("a", "b"),
+            ),
+            (
+                r#"{"auths":{"reg.io":{"identitytoken":"tok"}}}"#.into(),
+                "reg.io",
+                found("<token>", "tok"),
+            ),
+            (
+                format!(
+                    r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{}"}}}}}}"#,
+                    b64("hub:pw")
+                ),
+                "docker.io",
+                found("hub", "pw"),
+            ),
+            (
+                format!(r#"{{"auths":{{"reg.io:5000":{{"auth":"{auth}"}}}}}}"#),
+                "reg.io",
+                Lookup::None,
+            ),
+            (
+                r#"{"auths":{"reg.io":{}},"credsStore":"desktop"}"#.into(),
+                "reg.io",
+                Lookup::Helper("desktop".into()),
+            ),
+            (
+                format!(
+                    r#"{{"auths":{{"reg.io":{{"auth":"{auth}"}}}},"credHelpers":{{"reg.io":"ecr-login"}},"credsStore":"desktop"}}"#
+                ),
+                "reg.io",
+                Lookup::Helper("ecr-login".into()),
+            ),
+            (
+                format!(r#"{{"auths":{{"reg.io":{{"auth":"{auth}"}}}},"credsStore":"desktop"}}"#),
+                "reg.io",
+                found("u", "p:with:colons"),
+            ),
+            (
+                r#"{"credHelpers":{"other.io":"x"}}"#.into(),
+                "reg.io",
+                Lookup::None,
+            ),
+            ("{}".into(), "reg.io", Lookup::None),
+            (
+                r#"{"auths":{},"credsStore":""}"#.into(),
+                "reg.io",
+                Lookup::None,
+            ),
+        ];
+        for (json, registry, expected) in cases {
+            assert_eq!(lookup(&json, registry).unwrap(), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn exact_key_wins() {
+        let json = format!(
+            r#"{{"auths":{{"https://reg.io":{{"auth":"{}"}},"reg.io":{{"auth":"{}"}}}}}}"#,
+            b64("variant:1"),
+            b64("exact:2")
+        );
+        assert_eq!(lookup(&json, "reg.io").unwrap(), found("exact", "2"));
+    }
+
+    #[test]
+    fn bad_configs() {
+        let cases = [
+            (
+                r#"{"auths":{"reg.io":{"auth":"!!!"}}}"#.to_owned(),
+                "the \"auth\" of \"reg.io\" in docker config /cfg/config.json is not base64 of \
+                 \"user:password\"; log in again with `docker login reg.io`",
+            ),
+            (
+                format!(
+                    r#"{{"auths":{{"reg.io":{{"auth":"{}"}}}}}}"#,
+                    b64("nocolon")
+                ),
+                "the \"auth\" of \"reg.io\" in docker config /cfg/config.json has no ':' between \
+                 user and password; log in again with `docker login reg.io`",
+            ),
+            (
+                "{".to_owned(),
+                "/cfg/config.json is not a valid Docker config: EOF while parsing an object at \
+                 line 1 column 1; fix or remove it",
+            ),
+        ];
+        for (json, message) in cases {
+            assert_eq!(lookup(&json, "reg.io").unwrap_err(), message, "{json}");
+        }
+    }
+
+    fn helper(dir: &Path, name: &str, script: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join(format!("docker-credential-{name}"));
+        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn credential_helpers() {
+        let bin = tempfile::tempdir().unwrap();
+        // Answers with the server it was asked about, so the test sees what it was given.
+        helper(
+            bin.path(),
+            "echo",
+            r#"read s; printf '{"ServerURL":"%s","Username":"%s","Secret":"hunter2"}' "$s" "$s""#,
+        );
+        helper(
+            bin.path(),
+            "none",
+            "echo 'credentials not found in native keychain'; exit 1",
+        );
+        helper(bin.path(), "broken", "echo 'keychain locked' >&2; exit 3");
+        helper(bin.path(), "garbage", "echo 'secret=hunter2'");
+        let search = [bin.path().to_path_buf()];
+        let search = Some(&search[..]);
+
+        let c = run_helper("echo", "reg.io:5000", search)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.username, "reg.io:5000");
+        assert_eq!(c.password.expose(), "hunter2");
+        assert_eq!(c.source, "credential helper docker-credential-echo");
+        let hub = run_helper("echo", "docker.io", search)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hub.username, "https://index.docker.io/v1/");
+
+        assert_eq!(run_helper("none", "reg.io", search).await.unwrap(), None);
+
+        let err = run_helper("broken", "reg.io", search).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "registry reg.io: credentials from credential helper docker-credential-broken: \
+             `docker-credential-broken get` failed (exit status: 3): keychain locked"
+        );
+        let err = run_helper("garbage", "reg.io", search).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "registry reg.io: credentials from credential helper docker-credential-garbage: \
+             `docker-credential-garbage get` printed something other than {\"Username\", \
+             \"Secret\"} JSON: invalid JSON"
+        );
+        let err = run_helper("missing", "reg.io", search).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "registry reg.io: credentials from credential helper docker-credential-missing: \
+                 docker-credential-missing is not installed (searched {}): install it, or remove \
+                 \"credsStore\"/\"credHelpers\" from the Docker config",
+                bin.path().display()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn docker_config_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            from_docker_config(dir.path(), "reg.io", None)
+                .await
+                .unwrap(),
+            None
+        );
+        std::fs::write(
+            dir.path().join("config.json"),
+            format!(r#"{{"auths":{{"reg.io":{{"auth":"{}"}}}}}}"#, b64("me:pw")),
+        )
+        .unwrap();
+        let c = from_docker_config(dir.path(), "reg.io", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.username, "me");
+        assert_eq!(
+            c.source,
+            format!("docker config {}", dir.path().join("config.json").display())
+        );
+        assert!(!format!("{c:?}").contains("pw\""));
+    }
+}

@@ -263,3 +263,196 @@ fn innermost(e: &reqwest::Error) -> String {
     }
     last.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx() -> Context<'static> {
+        Context {
+            registry: "reg.io",
+            base: "https://reg.io",
+            action: "list tags of reg.io/team/app".to_owned(),
+            auth: "credentials of ci from the CI environment",
+            repo: "reg.io/team/app",
+            permission: "push",
+            timeout_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn messages() {
+        let cases = [
+            (
+                Failure::Status(401, String::new()),
+                "registry reg.io: list tags of reg.io/team/app: unauthorized (401) with \
+                 credentials of ci from the CI environment; log in with `docker login reg.io`, \
+                 or set DOCKER_CONFIG to a config that has credentials for reg.io",
+            ),
+            (
+                Failure::Status(403, "denied".into()),
+                "registry reg.io: list tags of reg.io/team/app: denied (403) with credentials of \
+                 ci from the CI environment; these credentials lack push permission on \
+                 reg.io/team/app: grant it in the registry, or use credentials that have it",
+            ),
+            (
+                Failure::Status(404, String::new()),
+                "registry reg.io: list tags of reg.io/team/app: not found (404) with credentials \
+                 of ci from the CI environment; check that reg.io/team/app is the right repo and \
+                 that the registry serves it at this path",
+            ),
+            (
+                Failure::Status(500, String::new()),
+                "registry reg.io: list tags of reg.io/team/app: HTTP 500 with credentials of ci \
+                 from the CI environment: the registry gave no reason",
+            ),
+            (
+                Failure::Status(429, "slow down".into()),
+                "registry reg.io: list tags of reg.io/team/app: HTTP 429 with credentials of ci \
+                 from the CI environment: slow down",
+            ),
+            (
+                Failure::Invalid("the tag list is not valid JSON".into()),
+                "registry reg.io: list tags of reg.io/team/app: the tag list is not valid JSON",
+            ),
+        ];
+        for (failure, message) in cases {
+            assert_eq!(cx().error(failure).to_string(), message);
+        }
+    }
+
+    #[test]
+    fn transport_messages() {
+        let timeout = RegistryError::Timeout {
+            registry: "reg.io".into(),
+            action: "read manifest reg.io/a:b".into(),
+            auth: ANONYMOUS.into(),
+            seconds: 60,
+        };
+        assert_eq!(
+            timeout.to_string(),
+            "registry reg.io: read manifest reg.io/a:b: no answer within 60 s with no \
+             credentials: anonymous access; check that the registry is up and reachable from \
+             this host, then retry"
+        );
+        let connect = RegistryError::Connect {
+            registry: "reg.io".into(),
+            action: "read manifest reg.io/a:b".into(),
+            auth: ANONYMOUS.into(),
+            url: "https://reg.io".into(),
+            detail: "dns error".into(),
+        };
+        assert_eq!(
+            connect.to_string(),
+            "registry reg.io: read manifest reg.io/a:b: cannot connect to https://reg.io with no \
+             credentials: anonymous access: dns error; check the host name and the network (and \
+             pass --insecure-registry reg.io if it serves plain HTTP)"
+        );
+        let image = ImageRef::new(
+            crate::registry::RepoName::parse("reg.io/a").unwrap(),
+            crate::registry::Tag::parse("t").unwrap(),
+        );
+        assert_eq!(
+            RegistryError::missing(&image).to_string(),
+            "image reg.io/a:t is not in the registry although this run just published or found \
+             it; something deleted it meanwhile: run the build again"
+        );
+    }
+
+    /// A real timeout and a real refused connection, classified from reqwest's errors.
+    #[tokio::test]
+    async fn classifies_transport_errors() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts and never answers.
+        let server = tokio::spawn(async move {
+            let (_socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        });
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let e = client
+            .get(format!("http://{addr}/v2/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            cx().error(e.into()),
+            RegistryError::Timeout { .. }
+        ));
+        server.abort();
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = client
+            .get(format!("http://127.0.0.1:{port}/v2/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            cx().error(e.into()).to_string(),
+            "registry reg.io: list tags of reg.io/team/app: connection refused at \
+             https://reg.io with credentials of ci from the CI environment; nothing listens \
+             there: check the host and port, and that the registry is running"
+        );
+    }
+
+    #[test]
+    fn oci_errors() {
+        let envelope = |code: &str| {
+            serde_json::from_str(&format!(
+                r#"{{"errors":[{{"code":"{code}","message":"m"}}]}}"#
+            ))
+            .unwrap()
+        };
+        let cases = [
+            (
+                OciDistributionError::UnauthorizedError { url: "u".into() },
+                401,
+            ),
+            (
+                OciDistributionError::AuthenticationFailure("bad".into()),
+                401,
+            ),
+            (
+                OciDistributionError::RegistryError {
+                    envelope: envelope("DENIED"),
+                    url: "u".into(),
+                },
+                403,
+            ),
+            (
+                OciDistributionError::RegistryError {
+                    envelope: envelope("NAME_UNKNOWN"),
+                    url: "u".into(),
+                },
+                404,
+            ),
+            (
+                OciDistributionError::RegistryError {
+                    envelope: envelope("BLOB_UNKNOWN"),
+                    url: "u".into(),
+                },
+                404,
+            ),
+            (
+                OciDistributionError::ServerError {
+                    code: 403,
+                    url: "u".into(),
+                    message: String::new(),
+                },
+                403,
+            ),
+        ];
+        for (e, status) in cases {
+            let shown = e.to_string();
+            match Failure::from(e) {
+                Failure::Status(s, _) => assert_eq!(s, status, "{shown}"),
+                other => panic!("{shown}: {other:?}"),
+            }
+        }
+    }
+}

@@ -112,3 +112,57 @@ pub fn sha256(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types() {
+        let schema2 = br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:c","size":3},"layers":[{"digest":"sha256:l","size":5}]}"#;
+        let oci = br#"{"schemaVersion":2,"config":{"digest":"sha256:c","size":3},"layers":[]}"#;
+        let index = br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:a","size":1,"platform":{"os":"linux","architecture":"arm64"}},{"digest":"sha256:b","size":1,"platform":{"os":"linux","architecture":"amd64"}}]}"#;
+        let cases: [(&[u8], Option<&str>, &str, bool); 5] = [
+            (
+                schema2,
+                None,
+                "application/vnd.docker.distribution.manifest.v2+json",
+                false,
+            ),
+            (oci, None, OCI_MANIFEST, false),
+            (index, None, OCI_INDEX, true),
+            (
+                oci,
+                Some("application/vnd.oci.image.manifest.v1+json; charset=utf-8"),
+                OCI_MANIFEST,
+                false,
+            ),
+            (index, Some(DOCKER_LIST), DOCKER_LIST, true),
+        ];
+        for (bytes, content_type, media_type, is_index) in cases {
+            let m = RawManifest::new(bytes.to_vec(), content_type).unwrap();
+            assert_eq!(m.media_type, media_type);
+            assert_eq!(m.is_index(), is_index);
+            assert_eq!(m.bytes, bytes);
+        }
+        let m = RawManifest::new(schema2.to_vec(), Some("application/json")).unwrap();
+        assert_eq!(
+            m.media_type,
+            "application/vnd.docker.distribution.manifest.v2+json"
+        );
+        let blobs: Vec<&str> = m.blobs().iter().map(|b| b.digest.as_str()).collect();
+        assert_eq!(blobs, ["sha256:c", "sha256:l"]);
+        let i = RawManifest::new(index.to_vec(), None).unwrap();
+        assert_eq!(i.child_for("linux/amd64").unwrap().digest, "sha256:b");
+        assert_eq!(i.child_for("windows/amd64").unwrap().digest, "sha256:a");
+        assert!(RawManifest::new(b"nope".to_vec(), None).is_err());
+    }
+
+    #[test]
+    fn digests() {
+        assert_eq!(
+            sha256(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -27,11 +27,13 @@ impl RepoName {
             ));
         }
         // Docker's rule: the first component is a host when it looks like one (has a dot or a
-        // port, is localhost, or has upper-case letters, which paths cannot have).
+        // port, is localhost, or has upper-case letters, which paths cannot have); a bracket starts
+        // an IPv6 address.
         let (registry, path) = match s.split_once('/') {
             Some((first, rest))
                 if first.contains(['.', ':'])
                     || first == "localhost"
+                    || first.starts_with('[')
                     || first.chars().any(|c| c.is_ascii_uppercase()) =>
             {
                 (first.to_owned(), rest.to_owned())
@@ -252,5 +254,165 @@ impl ImageRef {
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.repo, self.tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_names() {
+        let ok = [
+            ("127.0.0.1:5000/team/app", "127.0.0.1:5000", "team/app"),
+            ("localhost/app", "localhost", "app"),
+            ("localhost:5000/a/b/c", "localhost:5000", "a/b/c"),
+            ("[::1]:5000/app", "[::1]:5000", "app"),
+            (
+                "registry.example.com/a.b_c__d--e",
+                "registry.example.com",
+                "a.b_c__d--e",
+            ),
+            ("myorg/app", "docker.io", "myorg/app"),
+            ("alpine", "docker.io", "library/alpine"),
+            ("docker.io/alpine", "docker.io", "library/alpine"),
+            ("index.docker.io/myorg/app", "docker.io", "myorg/app"),
+            ("Registry/app", "Registry", "app"),
+        ];
+        for (input, registry, path) in ok {
+            let r = RepoName::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!((r.registry(), r.path()), (registry, path), "{input}");
+            assert_eq!(r.as_str(), format!("{registry}/{path}"));
+            assert_eq!(
+                RepoName::parse(r.as_str()).unwrap(),
+                r,
+                "{input} round-trips"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_repo_names() {
+        let bad = [
+            (
+                "",
+                "the repo is empty: write it as HOST[:PORT]/PATH, e.g. registry.example.com/team/app",
+            ),
+            (
+                "host.io/App",
+                "repo path \"App\" must be lower-case: use \"app\"",
+            ),
+            (
+                "host.io/app:v1",
+                "a repo names no tag: drop \":v1\" and write only HOST[:PORT]/PATH",
+            ),
+            (
+                "myorg/app:latest",
+                "a repo names no tag: drop \":latest\" and write only HOST[:PORT]/PATH",
+            ),
+            (
+                "host.io/app@sha256:ab",
+                "a repo names no digest: drop \"@sha256:ab\" and write only HOST[:PORT]/PATH",
+            ),
+            (
+                "host.io//app",
+                "repo path \"/app\" has an empty component: remove the extra '/'",
+            ),
+            (
+                "host.io/app/",
+                "repo path \"app/\" has an empty component: remove the extra '/'",
+            ),
+            (
+                "host.io/-app",
+                "repo path component \"-app\" is invalid: use lower-case letters and digits, \
+                 separated by '.', '_', '__' or dashes (not at the start or end)",
+            ),
+            (
+                "host.io/a___b",
+                "repo path component \"a___b\" is invalid: use lower-case letters and digits, \
+                 separated by '.', '_', '__' or dashes (not at the start or end)",
+            ),
+            (
+                "host.io/a..b",
+                "repo path component \"a..b\" is invalid: use lower-case letters and digits, \
+                 separated by '.', '_', '__' or dashes (not at the start or end)",
+            ),
+            (
+                "host:port/app",
+                "registry port in \"host:port\" must be a number, e.g. localhost:5000",
+            ),
+            (
+                "host:/app",
+                "registry port in \"host:\" must be a number, e.g. localhost:5000",
+            ),
+            (
+                "ho_st.io/app",
+                "registry host \"ho_st.io\" is not a valid host name: use letters, digits, dots \
+                 and dashes, e.g. registry.example.com:5000",
+            ),
+            (
+                "[::1]x/app",
+                "registry \"[::1]x\" has \"x\" after the address: write [ADDRESS]:PORT, e.g. \
+                 [::1]:5000",
+            ),
+            (
+                "[zz]/app",
+                "registry host \"[zz]\" is not a valid IPv6 address in brackets, e.g. [::1]:5000",
+            ),
+        ];
+        for (input, message) in bad {
+            assert_eq!(RepoName::parse(input).unwrap_err(), message, "{input}");
+        }
+        let long = format!("host.io/{}", "a".repeat(250));
+        assert_eq!(
+            RepoName::parse(&long).unwrap_err(),
+            "the repo name is 258 characters long; the limit is 255"
+        );
+    }
+
+    #[test]
+    fn tags() {
+        for ok in ["latest", "v1.2.3", "_x", "0", "a-b_c.d", &"a".repeat(128)] {
+            assert_eq!(Tag::parse(ok).unwrap().as_str(), ok);
+        }
+        let bad = [
+            ("", "the tag is empty".to_owned()),
+            (
+                ".x",
+                "tag \".x\" must start with a letter, a digit or '_', not '.'".to_owned(),
+            ),
+            (
+                "-x",
+                "tag \"-x\" must start with a letter, a digit or '_', not '-'".to_owned(),
+            ),
+            (
+                "a:b",
+                "tag \"a:b\" contains ':': use only letters, digits, '_', '.' and '-'".to_owned(),
+            ),
+            (
+                "a/b",
+                "tag \"a/b\" contains '/': use only letters, digits, '_', '.' and '-'".to_owned(),
+            ),
+            (
+                "é",
+                "tag \"é\" must start with a letter, a digit or '_', not 'é'".to_owned(),
+            ),
+            (
+                &"a".repeat(129),
+                "the tag is 129 characters long; the limit is 128".to_owned(),
+            ),
+        ];
+        for (input, message) in bad {
+            assert_eq!(Tag::parse(input).unwrap_err(), message, "{input}");
+        }
+    }
+
+    #[test]
+    fn image_ref_display() {
+        let r = ImageRef::new(
+            RepoName::parse("localhost:5000/app").unwrap(),
+            Tag::parse("v1").unwrap(),
+        );
+        assert_eq!(r.to_string(), "localhost:5000/app:v1");
     }
 }
