@@ -525,3 +525,220 @@ impl DescribeOwned for RegistryClient {
         self.describe(&image).await
     }
 }
+
+/// A registry front that demands bearer tokens from its own token endpoint and paginates
+/// tags/list with Link headers (the registry behind it returns every tag at once).
+mod token_proxy {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+
+    pub const TOKEN: &str = "tok-for-the-test";
+
+    /// Serves until the runtime stops; returns `127.0.0.1:PORT`.
+    pub async fn start(upstream: &'static str, user: String, password: String) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let realm = format!("http://{addr}/token");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{user}:{password}"),
+        );
+        tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                let (realm, basic) = (realm.clone(), basic.clone());
+                tokio::spawn(async move {
+                    let mut conn = BufReader::new(socket);
+                    while let Some(reply) = serve_one(&mut conn, upstream, &realm, &basic).await {
+                        if conn.get_mut().write_all(&reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    async fn serve_one(
+        conn: &mut BufReader<tokio::net::TcpStream>,
+        upstream: &str,
+        realm: &str,
+        basic: &str,
+    ) -> Option<Vec<u8>> {
+        let mut line = String::new();
+        if conn.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            conn.read_line(&mut h).await.ok()?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':')?;
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let len: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        conn.read_exact(&mut body).await.ok()?;
+        let auth = header("authorization").unwrap_or_default();
+        if target.starts_with("/token") {
+            return Some(if auth == format!("Basic {basic}") {
+                reply(200, &[], format!(r#"{{"token":"{TOKEN}"}}"#).as_bytes())
+            } else {
+                reply(401, &[], b"{}")
+            });
+        }
+        if auth != format!("Bearer {TOKEN}") {
+            let challenge = format!(r#"Bearer realm="{realm}",service="test-proxy""#);
+            return Some(reply(
+                401,
+                &[("WWW-Authenticate", challenge.as_str())],
+                br#"{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}"#,
+            ));
+        }
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let client = reqwest::Client::new();
+        let method: reqwest::Method = method.parse().ok()?;
+        let mut req = client.request(method, format!("http://{upstream}{path}"));
+        for name in ["accept", "content-type"] {
+            if let Some(v) = header(name) {
+                req = req.header(name, v);
+            }
+        }
+        let res = req.body(body).send().await.ok()?;
+        let status = res.status().as_u16();
+        let mut out_headers: Vec<(String, String)> =
+            ["content-type", "docker-content-digest", "location"]
+                .iter()
+                .filter_map(|n| {
+                    res.headers()
+                        .get(*n)
+                        .map(|v| (n.to_string(), v.to_str().unwrap().to_owned()))
+                })
+                .collect();
+        let mut bytes = res.bytes().await.ok()?.to_vec();
+        if path.ends_with("/tags/list") && status == 200 {
+            let param = |k: &str| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")).map(str::to_owned))
+            };
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let mut tags: Vec<String> = v["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect();
+            tags.sort();
+            if let Some(last) = param("last") {
+                tags.retain(|t| *t > last);
+            }
+            if let Some(n) = param("n").and_then(|n| n.parse::<usize>().ok())
+                && tags.len() > n
+            {
+                tags.truncate(n);
+                out_headers.push((
+                    "link".into(),
+                    format!(r#"<{path}?n={n}&last={}>; rel="next""#, tags[n - 1]),
+                ));
+            }
+            bytes =
+                serde_json::to_vec(&serde_json::json!({"name": v["name"], "tags": tags})).unwrap();
+        }
+        let refs: Vec<(&str, &str)> = out_headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Some(reply(status, &refs, &bytes))
+    }
+
+    fn reply(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+        let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        let mut out = out.into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+}
+
+#[test]
+fn bearer_tokens_and_link_pagination() {
+    require_registries();
+    let upstream = unique_repo(OPEN, "bearer");
+    let pushed = push_image(&upstream, &["b1", "b2", "b3", "b4", "b5"]);
+    rt().block_on(async {
+        let addr = token_proxy::start(OPEN, USER.to_owned(), password()).await;
+        let repo = RepoName::parse(&format!("{addr}/{}", upstream.path())).unwrap();
+        let client = RegistryClient::new(RegistryConfig {
+            page_size: 2,
+            credentials: vec![(
+                addr.clone(),
+                Credentials {
+                    username: USER.to_owned(),
+                    password: Secret::new(password()),
+                    source: "the test".to_owned(),
+                },
+            )],
+            ..RegistryConfig::default()
+        });
+        let tags: Vec<String> = client
+            .list_tags(&repo)
+            .await
+            .unwrap()
+            .iter()
+            .map(Tag::to_string)
+            .collect();
+        assert_eq!(tags, ["b1", "b2", "b3", "b4", "b5"]);
+        let image = ImageRef::new(repo.clone(), tag("b1"));
+        assert_eq!(
+            client.describe(&image).await.unwrap(),
+            Some(pushed.expected.clone())
+        );
+        client.add_tag(&image, &tag("b6")).await.unwrap();
+        assert_eq!(
+            client
+                .describe(&ImageRef::new(repo.clone(), tag("b6")))
+                .await
+                .unwrap(),
+            Some(pushed.expected.clone())
+        );
+
+        let wrong = RegistryClient::new(RegistryConfig {
+            credentials: vec![(
+                addr.clone(),
+                Credentials {
+                    username: USER.to_owned(),
+                    password: Secret::new("wrong"),
+                    source: "the test".to_owned(),
+                },
+            )],
+            ..RegistryConfig::default()
+        });
+        let err = wrong.list_tags(&repo).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "registry {addr}: list tags of {repo}: unauthorized (401) with credentials of \
+                 slipway from the test; log in with `docker login {addr}`, or set DOCKER_CONFIG \
+                 to a config that has credentials for {addr}"
+            )
+        );
+    });
+}
