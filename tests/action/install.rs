@@ -16,7 +16,7 @@ struct Server {
 impl Server {
     fn start(root: &Path) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
             .current_dir(root)
             .stdout(Stdio::null())
@@ -29,6 +29,8 @@ impl Server {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the test HTTP server did not start");
     }
 
