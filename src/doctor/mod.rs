@@ -209,3 +209,43 @@ pub fn run(
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
+
+/// `--output` of `slipway doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DoctorOutput {
+    Text,
+    Json,
+}
+
+/// `slipway doctor`'s arguments, for the CLI to flatten into its subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DoctorArgs {
+    /// The backend to check (default: WERF_BUILDAH_MODE decides, as for builds).
+    #[arg(long, value_enum)]
+    pub backend: Option<DoctorBackend>,
+    /// Also check that this repo's registry answers and accepts the credentials.
+    #[arg(long, env = "WERF_REPO")]
+    pub repo: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: DoctorOutput,
+}
+
+/// Runs the checks on this machine, writes them to `out` and returns the exit code (1 when a
+/// check failed). `probe` is the registry client's seam; `None` reports the registry unchecked.
+pub fn main(
+    args: &DoctorArgs,
+    probe: Option<&dyn RegistryProbe>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<u8> {
+    let request = DoctorRequest {
+        backend: args.backend,
+        repo: args.repo.clone().filter(|r| !r.is_empty()),
+    };
+    let report = run(&SystemRoot::host(), &request, probe);
+    let text = match args.output {
+        DoctorOutput::Text => render_text(&report),
+        DoctorOutput::Json => render_json(&report),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(report.exit_code())
+}

@@ -606,3 +606,25 @@ fn real_machine() {
     );
     println!("{}", render_text(&report));
 }
+
+#[test]
+fn main_parses_flags_and_writes_json() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        doctor: DoctorArgs,
+    }
+    let cli = Cli::try_parse_from(["doctor", "--backend", "docker", "--output", "json"]).unwrap();
+    assert_eq!(cli.doctor.backend, Some(DoctorBackend::Docker));
+    let mut out = Vec::new();
+    let code = main(&cli.doctor, None, &mut out).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["name"], "backend");
+    let engine_failed = checks
+        .iter()
+        .any(|c| c["name"] == "docker engine" && c["status"] == "fail");
+    assert_eq!(code, u8::from(engine_failed));
+    assert!(Cli::try_parse_from(["doctor", "--backend", "podman"]).is_err());
+}
