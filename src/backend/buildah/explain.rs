@@ -59,8 +59,8 @@ impl KnownFailure {
                  storage needs"
             }
             KnownFailure::UnshareNotPermitted => {
-                "the container's seccomp or AppArmor profile refuses to create the user namespace \
-                 buildah needs"
+                "the kernel refused to create the user namespace buildah needs; in a container \
+                 that is its seccomp or AppArmor profile"
             }
             KnownFailure::UserNamespacesDisabled => {
                 "the kernel does not allow unprivileged user namespaces, which buildah needs when \
@@ -129,8 +129,14 @@ pub fn explain<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Explanation>
 mod tests {
     use super::*;
 
-    /// Captured on this project's CI machine: buildah 1.28 with fuse-overlayfs and no /dev/fuse.
+    // Captured from buildah 1.28 on this project's CI machine (samples/*.txt, timestamps fixed):
+    // `buildah mount` with fuse-overlayfs in a mount namespace without /dev/fuse; `buildah from`
+    // as uid 1000 in a user namespace whose `user.max_user_namespaces` was set to 0; and as uid
+    // 1000 inside a chroot, where the kernel refuses CLONE_NEWUSER with the same EPERM a
+    // container's seccomp profile gives.
     const FUSE_CAPTURED: &str = include_str!("samples/fuse-device-not-found.txt");
+    const USERNS_CAPTURED: &str = include_str!("samples/userns-disabled.txt");
+    const UNSHARE_CAPTURED: &str = include_str!("samples/unshare-not-permitted.txt");
 
     /// The samples in werf's troubleshooting docs (werf embeds buildah, so its lines are buildah's).
     const MOUNT_DENIED: &str = "\
@@ -162,6 +168,16 @@ user namespaces are not enabled in /proc/sys/kernel/unprivileged_userns_clone";
                 FUSE_CAPTURED,
                 KnownFailure::FuseDeviceMissing,
                 "fuse: device not found, try 'modprobe fuse' first",
+            ),
+            (
+                USERNS_CAPTURED,
+                KnownFailure::UserNamespacesDisabled,
+                "User namespaces are not enabled in /proc/sys/user/max_user_namespaces.",
+            ),
+            (
+                UNSHARE_CAPTURED,
+                KnownFailure::UnshareNotPermitted,
+                "Error during unshare(CLONE_NEWUSER): Operation not permitted",
             ),
             (
                 MOUNT_DENIED,
