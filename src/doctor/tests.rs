@@ -628,3 +628,19 @@ fn main_parses_flags_and_writes_json() {
     assert_eq!(code, u8::from(engine_failed));
     assert!(Cli::try_parse_from(["doctor", "--backend", "podman"]).is_err());
 }
+
+#[test]
+fn bad_mode_fails_the_backend_check_and_still_checks_buildah() {
+    let mut fake = Fake::new(1000);
+    fake.system.env.werf_buildah_mode = Some("docker-with-fuse".into());
+    let report = run(&fake.system, &DoctorRequest::default(), None);
+    let backend = check(&report, "backend");
+    assert_eq!(backend.status, Status::Fail);
+    assert!(
+        backend
+            .detail
+            .starts_with("WERF_BUILDAH_MODE=docker-with-fuse is not supported")
+    );
+    assert_eq!(check(&report, "overlay").status, Status::Ok);
+    assert_eq!(report.exit_code(), 1);
+}
