@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod digest;
 pub mod dockerfile;
+pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod names;

@@ -1,6 +1,7 @@
 //! Build backends: what turns a build context and a Dockerfile into an image, pushes it and
 //! describes it. The pipeline only sees [`Backend`]; the Docker engine is the first one.
 
+pub mod buildah;
 pub mod docker;
 
 use std::collections::BTreeMap;
