@@ -101,6 +101,7 @@ fn request(context: ContextArchive, instruction_lines: Vec<usize>, tag: &str) ->
         // A label of its own gives every test its own final image: untagging the last
         // reference deletes an image, which would break a concurrent test's cache hit on it.
         labels: BTreeMap::from([("slipway-test".to_owned(), tag.to_owned())]),
+        registry_credentials: BTreeMap::new(),
         tag: tag.to_owned(),
     }
 }

@@ -344,6 +344,7 @@ impl Backend for DockerBackend {
             ssh,
             ssh_auth_sock: _,
             labels,
+            registry_credentials,
             tag,
         } = request;
         if let Some(ssh) = ssh {
@@ -374,7 +375,23 @@ impl Backend for DockerBackend {
             }
         });
         let client = with_extra_hosts(&self.client, &add_host);
-        let mut stream = client.build_image(options, None, Some(bollard::body_try_stream(body)));
+        let credentials: HashMap<String, bollard::auth::DockerCredentials> = registry_credentials
+            .into_iter()
+            .map(|(host, c)| {
+                let auth = bollard::auth::DockerCredentials {
+                    username: Some(c.username),
+                    password: Some(c.password.expose().to_owned()),
+                    serveraddress: Some(host.clone()),
+                    ..Default::default()
+                };
+                (host, auth)
+            })
+            .collect();
+        let mut stream = client.build_image(
+            options,
+            (!credentials.is_empty()).then_some(credentials),
+            Some(bollard::body_try_stream(body)),
+        );
         let mut output = Output::new(log);
         while let Some(item) = stream.next().await {
             let failure = match item {

@@ -36,6 +36,9 @@ pub struct BuildRequest {
     pub ssh: Option<String>,
     pub ssh_auth_sock: Option<PathBuf>,
     pub labels: BTreeMap<String, String>,
+    /// Logins for the registries the build pulls base images from, by host (`dependencies`
+    /// images in the primary repo are `FROM` bases of their dependents).
+    pub registry_credentials: BTreeMap<String, Credentials>,
     /// The reference to give the built image (`<repo>:<tag>` or `<project>:<tag>`).
     pub tag: String,
 }

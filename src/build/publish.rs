@@ -343,6 +343,18 @@ impl Store {
                 build_args.insert(arg.clone(), value);
             }
         }
+        let mut registry_credentials = BTreeMap::new();
+        let pulled_from = deps
+            .values()
+            .filter_map(|p| {
+                RepoName::parse(p.primary.rsplit_once(':').map_or(&p.primary, |(r, _)| r)).ok()
+            })
+            .map(|r| r.registry().to_owned());
+        for host in pulled_from.collect::<std::collections::BTreeSet<_>>() {
+            if let Some(c) = self.registry.credentials(&host).await? {
+                registry_credentials.insert(host, c);
+            }
+        }
         let (context, dockerfile) =
             archive::context_archive(&plan.repo_dir, &plan.project_dir, spec, &image.dockerfile);
         let created = crate::report::rfc3339_now();
@@ -377,6 +389,7 @@ impl Store {
                     ssh: spec.ssh.clone(),
                     ssh_auth_sock: ssh_auth_sock.map(Path::to_path_buf),
                     labels,
+                    registry_credentials,
                     tag: tag.to_owned(),
                 },
                 sink,

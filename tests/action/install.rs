@@ -15,9 +15,19 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
             .current_dir(root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -134,19 +144,36 @@ fn run_bin(path: &Path) -> String {
 #[test]
 fn downloads_verifies_and_caches_the_release() {
     let site = tempfile::tempdir().unwrap();
-    release(site.path(), "v1.2.3", "x86_64-unknown-linux-musl", "x86", true);
-    release(site.path(), "v1.2.3", "aarch64-unknown-linux-musl", "arm", true);
+    release(
+        site.path(),
+        "v1.2.3",
+        "x86_64-unknown-linux-musl",
+        "x86",
+        true,
+    );
+    release(
+        site.path(),
+        "v1.2.3",
+        "aarch64-unknown-linux-musl",
+        "arm",
+        true,
+    );
     let server = Server::start(site.path());
     let runner = Runner::new();
     let url = server.url();
-    let env = [("INPUT_VERSION", "1.2.3"), ("INPUT_DOWNLOAD_BASE_URL", url.as_str())];
+    let env = [
+        ("INPUT_VERSION", "1.2.3"),
+        ("INPUT_DOWNLOAD_BASE_URL", url.as_str()),
+    ];
 
     let first = runner.run(&env);
     assert_eq!(first.code, 0, "{}", first.stdout);
     let bin = bin_output(&first);
     assert_eq!(
         bin,
-        runner.tool_cache().join("slipway/v1.2.3/x86_64-unknown-linux-musl/slipway")
+        runner
+            .tool_cache()
+            .join("slipway/v1.2.3/x86_64-unknown-linux-musl/slipway")
     );
     assert_eq!(run_bin(&bin), "x86\n");
 
@@ -170,11 +197,20 @@ fn downloads_verifies_and_caches_the_release() {
 #[test]
 fn a_checksum_mismatch_fails_the_step() {
     let site = tempfile::tempdir().unwrap();
-    release(site.path(), "v2.0.0", "x86_64-unknown-linux-musl", "evil", false);
+    release(
+        site.path(),
+        "v2.0.0",
+        "x86_64-unknown-linux-musl",
+        "evil",
+        false,
+    );
     let server = Server::start(site.path());
     let runner = Runner::new();
     let url = server.url();
-    let step = runner.run(&[("INPUT_VERSION", "v2.0.0"), ("INPUT_DOWNLOAD_BASE_URL", url.as_str())]);
+    let step = runner.run(&[
+        ("INPUT_VERSION", "v2.0.0"),
+        ("INPUT_DOWNLOAD_BASE_URL", url.as_str()),
+    ]);
     assert_eq!(step.code, 1);
     assert!(
         step.stdout.starts_with(
