@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod build;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod context;
