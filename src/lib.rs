@@ -18,6 +18,7 @@ pub mod report;
 pub mod secret;
 pub mod storage;
 pub mod sync;
+pub mod tagrules;
 pub mod tags;
 
 pub use error::Error;
