@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+pub use super::ImageRef;
 use super::RandomToken;
 use crate::names::ImageName;
 use crate::secret::Secret;
@@ -245,13 +246,6 @@ pub fn output_entry(
         return Err(GithubOutputError::DelimiterInValue(name.to_owned()));
     }
     Ok(format!("{name}<<{delim}\n{value}\n{delim}\n"))
-}
-
-/// An image and where it was published.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    pub name: ImageName,
-    pub reference: String,
 }
 
 /// The output name for an image: `image-<name>` with characters GitHub expressions cannot

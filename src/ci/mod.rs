@@ -354,6 +354,13 @@ impl PipelineInfo {
     }
 }
 
+/// An image and the reference it was published as (`<repo>:<tag>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub name: crate::names::ImageName,
+    pub reference: String,
+}
+
 /// An unguessable token for workflow-command stop tokens, heredoc delimiters and private
 /// directory names: 16 random bytes from the OS, as 32 hex digits.
 #[derive(Clone, PartialEq, Eq)]
