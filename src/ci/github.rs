@@ -339,5 +339,11 @@ mod tests {
         pairs.retain(|(k, _)| *k != "GITHUB_TOKEN");
         let i = info(&pairs, None);
         assert!(i.credentials.is_none());
+        assert!(
+            i.login_hint()
+                .unwrap()
+                .contains("GITHUB_TOKEN is not in the environment")
+        );
+        assert_eq!(info(&base(), None).login_hint(), None);
     }
 }

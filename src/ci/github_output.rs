@@ -42,6 +42,11 @@ pub fn add_mask(secret: &Secret) -> String {
         .collect()
 }
 
+/// The masks for every secret, to print before anything else.
+pub fn mask_all<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> String {
+    secrets.into_iter().map(add_mask).collect()
+}
+
 pub fn group(title: &str) -> String {
     format!("::group::{}\n", escape_data(title))
 }

@@ -33,6 +33,15 @@ pub fn section_name(s: &str) -> String {
     }
 }
 
+/// The section an image's build is logged in: `build_<image>`, sanitised.
+pub fn image_section_name(image: &ImageName) -> String {
+    if image.is_unnamed() {
+        "build_image".to_owned()
+    } else {
+        section_name(&format!("build_{}", image.as_str()))
+    }
+}
+
 /// Control characters in a header would end the marker line early or inject escapes.
 fn printable(s: &str) -> String {
     s.chars()
@@ -293,6 +302,10 @@ mod tests {
     fn sections() {
         assert_eq!(section_name("build backend/api:1"), "build_backend_api_1");
         assert_eq!(section_name(""), "section");
+        assert_eq!(
+            image_section_name(&ImageName::parse("backend/api").unwrap()),
+            "build_backend_api"
+        );
         assert_eq!(
             section_start("image backend", "Building backend\r\n", true, 1_700_000_000),
             "\x1b[0Ksection_start:1700000000:image_backend[collapsed=true]\r\x1b[0KBuilding backend  \n"

@@ -291,6 +291,30 @@ impl PipelineInfo {
         })
     }
 
+    /// What to tell the user when there is no registry login, e.g. a workflow that does not
+    /// pass `GITHUB_TOKEN` to the step.
+    pub fn login_hint(&self) -> Option<String> {
+        if self.credentials.is_some() {
+            return None;
+        }
+        Some(match self.provider {
+            CiProvider::GitHub => "no login for ghcr.io: GITHUB_TOKEN is not in the environment; \
+                 pass it with `env: GITHUB_TOKEN: ${{ github.token }}` (pushing needs \
+                 `permissions: packages: write`)"
+                .to_owned(),
+            CiProvider::GitLab if self.registry.is_none() => {
+                "no GitLab registry: CI_REGISTRY is not set (is the container registry \
+                 enabled for this project?)"
+                    .to_owned()
+            }
+            CiProvider::GitLab => {
+                "no login for the GitLab registry: neither CI_REGISTRY_USER/CI_REGISTRY_PASSWORD \
+                 nor CI_JOB_TOKEN is set"
+                    .to_owned()
+            }
+        })
+    }
+
     /// The commit `type=sha` tags name: the PR head when asked for and known.
     pub fn tag_sha(&self, use_pr_head: bool) -> &CommitSha {
         match (

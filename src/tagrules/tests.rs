@@ -403,6 +403,9 @@ fn flavor() {
         // The first rule by priority decides latest=auto.
         let r = rules(&["type=ref,event=tag", "type=sha,priority=2000"], &[]);
         assert_eq!(tags(&r, p, &tag), ["sha-0123456", "v1.2.3"]);
+        // latest=auto does not add a second "latest".
+        let r = rules(&["type=ref,event=tag", "type=raw,value=latest"], &[]);
+        assert_eq!(tags(&r, p, &tag), ["v1.2.3", "latest"]);
         // Explicit empty prefix on a rule overrides the flavor.
         let r = rules(&["type=ref,event=branch,prefix="], &["prefix=x-"]);
         assert_eq!(tags(&r, p, &branch), ["main"]);
