@@ -362,6 +362,16 @@ pub fn step_summary(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## {}\n", cell(title));
+    // The plan is one line per image; a quarter of the limit leaves room for the table.
+    let plan = if plan.len() > SUMMARY_LIMIT / 4 {
+        let mut cut = SUMMARY_LIMIT / 4;
+        while !plan.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}\n… (plan cut at GitHub's summary limit)", &plan[..cut])
+    } else {
+        plan.to_owned()
+    };
     // A fence longer than any backtick run inside keeps the plan verbatim.
     let longest = plan.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
@@ -615,8 +625,9 @@ mod tests {
                 digest: Some(format!("sha256:{}", "b".repeat(64))),
             })
             .collect();
-        let s = step_summary("t", "p", &many, &[]);
+        let s = step_summary("t", &"plan line\n".repeat(200_000), &many, &[]);
         assert!(s.len() <= SUMMARY_LIMIT);
+        assert!(s.contains("(plan cut at GitHub's summary limit)"));
         assert!(s.contains("more images are not listed"));
     }
 

@@ -201,21 +201,23 @@ fn split_fields(s: &str) -> Result<Vec<String>, String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                fields.last_mut().unwrap_or(&mut String::new()).push('"');
+                push_char(&mut fields, '"');
             }
             '"' => quoted = !quoted,
             ',' if !quoted => fields.push(String::new()),
-            c => {
-                if let Some(f) = fields.last_mut() {
-                    f.push(c);
-                }
-            }
+            c => push_char(&mut fields, c),
         }
     }
     if quoted {
         return Err("unterminated double quote".to_owned());
     }
     Ok(fields)
+}
+
+fn push_char(fields: &mut [String], c: char) {
+    if let Some(f) = fields.last_mut() {
+        f.push(c);
+    }
 }
 
 const TYPES: &str = "schedule, semver, match, edge, ref, raw or sha";
