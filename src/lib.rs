@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod build;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod secret;
 pub mod storage;
 pub mod sync;
+pub mod tagrules;
 pub mod tags;
 
 pub use error::Error;
