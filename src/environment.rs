@@ -43,3 +43,18 @@ pub fn lock_dir() -> PathBuf {
     let uid = rustix::process::getuid().as_raw();
     base.join(format!("slipway-{uid}")).join("locks")
 }
+
+/// Every variable of the process, for the CI integrations (which pick what they need).
+pub fn vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// Where private temporary files go: the runner's temp dir in GitHub Actions, else TMPDIR.
+pub fn temp_dir() -> PathBuf {
+    std::env::var_os("RUNNER_TEMP")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}

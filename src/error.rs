@@ -1,14 +1,32 @@
 //! The library's top-level error and the exit code each kind of failure maps to.
 
 use crate::build::BuildError;
+use crate::ci::CiError;
+use crate::ci::ci_env::CiEnvError;
+use crate::ci::results::ResultsError;
+use crate::config::ConfigError;
 use crate::plan::PlanError;
+use crate::tagrules::TagRuleError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
+    Config(Box<ConfigError>),
+    #[error(transparent)]
     Build(Box<BuildError>),
+    #[error(transparent)]
+    Ci(#[from] CiError),
+    #[error(transparent)]
+    TagRules(#[from] TagRuleError),
+    #[error(transparent)]
+    CiEnv(#[from] CiEnvError),
+    #[error(transparent)]
+    CiResults(ResultsError),
+    /// Flags that do not go together, with how to fix them.
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 }
@@ -18,10 +36,13 @@ impl Error {
     /// while doing the work.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Plan(_) => 2,
+            Error::Plan(_)
+            | Error::Config(_)
+            | Error::Ci(_)
+            | Error::TagRules(_)
+            | Error::Usage(_) => 2,
             Error::Build(e) if e.is_usage() => 2,
-            Error::Build(_) => 1,
-            Error::Output(_) => 1,
+            Error::Build(_) | Error::CiEnv(_) | Error::CiResults(_) | Error::Output(_) => 1,
         }
     }
 }

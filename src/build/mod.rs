@@ -2,6 +2,7 @@
 //! builds it, publishes without ever overwriting a tag, adds custom tags, and reports.
 
 mod archive;
+mod log;
 mod publish;
 mod summary;
 
@@ -14,18 +15,18 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::backend::{Backend, BackendError};
 use crate::names::{Digest, ImageName};
-use crate::plan::{self, Plan, PlanError, PlanRequest, PlannedImage};
+use crate::plan::{self, Plan, PlanError, PlannedImage};
 use crate::registry::{RegistryClient, RegistryError, RepoName};
 use crate::report::{self, Report, ReportError, ReportTarget};
 use crate::sync::{SyncError, Synchronization};
 use crate::tags::{TagError, TagTemplate};
 
-pub use publish::Published;
+pub use log::{BuildLog, PlainLog};
+pub use publish::{Outcome, Published};
 pub use summary::render_summary;
 
-/// Everything `slipway build` was asked to do.
+/// Everything `slipway build` was asked to do, beside the plan it executes.
 pub struct BuildOptions {
-    pub plan: PlanRequest,
     /// Primary repo; None keeps images in the engine's local storage.
     pub repo: Option<String>,
     pub secondary_repos: Vec<String>,
@@ -40,6 +41,8 @@ pub struct BuildOptions {
     pub synchronization: Synchronization,
     /// The `SSH_AUTH_SOCK` to forward to images that set `ssh`.
     pub ssh_auth_sock: Option<PathBuf>,
+    /// Labels for every built image beside werf's own (the CI commit, project and run URLs).
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,12 +117,13 @@ fn parse_repo(what: &'static str, value: &str) -> Result<RepoName, BuildError> {
 /// One digest's publication, shared by every image of the run with that digest.
 type DigestCell = OnceCell<Result<Published, Arc<BuildError>>>;
 
-/// Runs `options` with `backend` and `registry`; `log` receives every line meant for people.
+/// Executes `plan` with `backend` and `registry`; `log` receives every event meant for people.
 pub async fn build<B: Backend + 'static>(
+    plan: Plan,
     options: BuildOptions,
     backend: Arc<B>,
     registry: RegistryClient,
-    log: Arc<dyn Fn(&str) + Send + Sync>,
+    log: Arc<dyn BuildLog>,
 ) -> Result<BuildOutcome, BuildError> {
     let repos = match &options.repo {
         None => {
@@ -159,15 +163,10 @@ pub async fn build<B: Backend + 'static>(
         .map(TagTemplate::parse)
         .transpose()?;
 
-    let request = options.plan.clone();
-    let plan = tokio::task::spawn_blocking(move || plan::plan(&request))
-        .await
-        .expect("planning does not panic")
-        .map_err(Box::new)?;
     for warning in &plan.warnings {
-        log(&format!("warning: {warning}"));
+        log.warning(warning);
     }
-    log(plan::render_plan_block(&plan).trim_end());
+    log.info(plan::render_plan_block(&plan).trim_end());
 
     let store = Arc::new(
         publish::Store::open(
@@ -175,6 +174,7 @@ pub async fn build<B: Backend + 'static>(
             plan.project.to_string(),
             registry,
             options.synchronization.clone(),
+            options.labels.clone(),
             Arc::clone(&log),
         )
         .await?,
@@ -256,13 +256,13 @@ pub async fn build<B: Backend + 'static>(
         .add_custom_tags(&templates, use_custom.as_ref(), &finals, &mut published)
         .await?;
     for line in custom {
-        log(&line);
+        log.info(&line);
     }
     let report = report_of(&plan, &published, backend.name());
     if let Some(target) = &options.report {
         report::write(target, &report)?;
     }
-    log(render_summary(&plan, &published, started.elapsed()).trim_end());
+    log.info(render_summary(&plan, &published, started.elapsed()).trim_end());
     let plan = Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone());
     Ok(BuildOutcome {
         plan,

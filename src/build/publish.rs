@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::{BuildError, Repos, archive};
+use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
 use crate::config::ImportKind;
 use crate::names::{Digest, ImageName};
@@ -76,9 +76,11 @@ enum Kind {
 /// The storage of one run: repo indexes listed once, the registry client and the locks.
 pub struct Store {
     kind: Kind,
+    /// Labels every built image gets beside werf's own (CI commit, project and run URLs).
+    labels: BTreeMap<String, String>,
     registry: RegistryClient,
     sync: Synchronization,
-    log: Arc<dyn Fn(&str) + Send + Sync>,
+    log: Arc<dyn BuildLog>,
 }
 
 impl Store {
@@ -88,7 +90,8 @@ impl Store {
         project: String,
         registry: RegistryClient,
         sync: Synchronization,
-        log: Arc<dyn Fn(&str) + Send + Sync>,
+        labels: BTreeMap<String, String>,
+        log: Arc<dyn BuildLog>,
     ) -> Result<Self, BuildError> {
         let kind = match repos {
             None => Kind::Local { project },
@@ -102,7 +105,7 @@ impl Store {
                     futures_util::future::join_all(repos.cache.iter().map(|r| async move {
                         // A cache repo can be deleted at any time: failing to read it is a warning.
                         index_of(registry_ref, r).await.unwrap_or_else(|e| {
-                            log_ref(&format!("warning: cache repo {r} is skipped: {e}"));
+                            log_ref.warning(&format!("cache repo {r} is skipped: {e}"));
                             StageIndex::default()
                         })
                     }));
@@ -125,6 +128,7 @@ impl Store {
         };
         Ok(Self {
             kind,
+            labels,
             registry,
             sync,
             log,
@@ -139,7 +143,7 @@ impl Store {
         deps: &BTreeMap<ImageName, Published>,
         backend: &B,
         ssh_auth_sock: Option<&Path>,
-        log: &Arc<dyn Fn(&str) + Send + Sync>,
+        log: &Arc<dyn BuildLog>,
     ) -> Result<Published, BuildError> {
         let started = Instant::now();
         let digest = &image.digest;
@@ -217,7 +221,7 @@ impl Store {
             Outcome::Reused => "reused".to_owned(),
             Outcome::Copied(from) => format!("copied from the {from} to"),
         };
-        log(&format!(
+        log.info(&format!(
             "⛵ image {}: {verb} {} ({:.2} s)",
             image.name,
             published.reference(),
@@ -288,7 +292,7 @@ impl Store {
             .await?;
         let _lock = self.sync.lock(repos.primary.as_str(), digest).await?;
         if let Some(existing) = self.relist(&repos.primary, primary, digest).await? {
-            (self.log)(&format!(
+            self.log.info(&format!(
                 "image {}: another builder published {existing} meanwhile; using it and \
                  dropping this build",
                 image.name
@@ -314,7 +318,8 @@ impl Store {
             let from = ImageRef::new(repos.primary.clone(), tag.clone());
             let to = ImageRef::new(cache.clone(), tag.clone());
             if let Err(e) = self.registry.copy(&from, &to).await {
-                (self.log)(&format!("warning: cache repo {cache} was not updated: {e}"));
+                self.log
+                    .info(&format!("warning: cache repo {cache} was not updated: {e}"));
             }
         }
     }
@@ -358,7 +363,8 @@ impl Store {
         let (context, dockerfile) =
             archive::context_archive(&plan.repo_dir, &plan.project_dir, spec, &image.dockerfile);
         let created = crate::report::rfc3339_now();
-        let labels = BTreeMap::from([
+        let mut labels = self.labels.clone();
+        labels.extend([
             ("werf".to_owned(), plan.project.to_string()),
             (
                 "werf-stage-content-digest".to_owned(),
@@ -371,10 +377,10 @@ impl Store {
             ),
             ("org.opencontainers.image.created".to_owned(), created),
         ]);
-        let prefix = format!("[{}] ", image.name);
         let log = Arc::clone(&self.log);
-        let sink: LogSink = Arc::new(move |line: &str| log(&format!("{prefix}{line}")));
-        backend
+        let name = image.name.clone();
+        let sink: LogSink = Arc::new(move |line: &str| log.build_line(&name, line));
+        let result = backend
             .build(
                 BuildRequest {
                     image: image.name.clone(),
@@ -394,7 +400,9 @@ impl Store {
                 },
                 sink,
             )
-            .await?;
+            .await;
+        self.log.build_finished(&image.name, result.is_ok());
+        result?;
         Ok(())
     }
 

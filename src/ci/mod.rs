@@ -7,6 +7,8 @@ pub mod github;
 pub mod github_output;
 pub mod gitlab;
 pub mod gitlab_output;
+pub mod log;
+pub mod results;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,0 +1,299 @@
+//! `slipway build`: flags and werf's variables, the settings the CI pipeline supplies, the plan,
+//! the run, and the CI's own results (outputs, summary, annotations, dotenv).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+
+use super::ProjectArgs;
+use crate::Error;
+use crate::build::{self, BuildLog, BuildOptions, PlainLog};
+use crate::ci::log::{CiLog, Dialect};
+use crate::ci::results::{self, CiResults};
+use crate::ci::{self, CiEnv, CiProvider, CiSelection};
+use crate::environment;
+use crate::plan::{self, PlanRequest};
+use crate::registry::{RegistryClient, RegistryConfig};
+use crate::report::{self, ReportFormat};
+use crate::secret::Secret;
+use crate::sync::Synchronization;
+use crate::tagrules::{EvalOptions, TagRules};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormatArg {
+    Json,
+    Envfile,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// Only these images and the images they depend on (default: all).
+    images: Vec<String>,
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Primary repo for stages (default: the CI registry in a pipeline, else the engine's local
+    /// storage).
+    #[arg(long, env = "WERF_REPO")]
+    repo: Option<String>,
+    /// Read-only repo to copy existing stages from (repeatable; also WERF_SECONDARY_REPO_*).
+    #[arg(long = "secondary-repo")]
+    secondary_repo: Vec<String>,
+    /// Read-write cache repo (repeatable; also WERF_CACHE_REPO_*).
+    #[arg(long = "cache-repo")]
+    cache_repo: Vec<String>,
+    /// Repo that receives final images and custom tags; the report points there.
+    #[arg(long, env = "WERF_FINAL_REPO")]
+    final_repo: Option<String>,
+    /// Custom tag template for final images (repeatable; also WERF_ADD_CUSTOM_TAG_*).
+    #[arg(long = "add-custom-tag")]
+    add_custom_tag: Vec<String>,
+    /// Name this custom tag template's tag in the report and logs instead of the content tag.
+    #[arg(long, env = "WERF_USE_CUSTOM_TAG")]
+    use_custom_tag: Option<String>,
+    /// Write werf's report here (werf 1.2 flag).
+    #[arg(long, env = "WERF_REPORT_PATH")]
+    report_path: Option<PathBuf>,
+    /// Report format for --report-path.
+    #[arg(long, env = "WERF_REPORT_FORMAT", value_enum)]
+    report_format: Option<ReportFormatArg>,
+    /// Write werf v2's build report (to --build-report-path or .werf-build-report.json).
+    #[arg(long, env = "WERF_SAVE_BUILD_REPORT")]
+    save_build_report: bool,
+    /// werf v2's build report path; the extension (.json, .env) picks the format.
+    #[arg(long, env = "WERF_BUILD_REPORT_PATH")]
+    build_report_path: Option<PathBuf>,
+    /// Build the images of a set concurrently.
+    #[arg(long, env = "WERF_PARALLEL", default_value_t = true, action = clap::ArgAction::Set)]
+    parallel: bool,
+    /// At most this many images build at the same time; 0 or less means no limit.
+    #[arg(
+        long,
+        env = "WERF_PARALLEL_TASKS_LIMIT",
+        default_value_t = 5,
+        allow_negative_numbers = true
+    )]
+    parallel_tasks_limit: i64,
+    /// How concurrent runs agree on publishing a digest: `:local` (file locks on this host).
+    #[arg(long, env = "WERF_SYNCHRONIZATION", default_value = ":local")]
+    synchronization: String,
+    /// Registry reached over plain HTTP (repeatable); localhost and 127.0.0.1 always are.
+    #[arg(long = "insecure-registry")]
+    insecure_registry: Vec<String>,
+    /// The CI system to integrate with: auto (GITHUB_ACTIONS=true → github, GITLAB_CI=true →
+    /// gitlab), github, gitlab or none.
+    #[arg(long, env = "SLIPWAY_CI", default_value = "auto")]
+    ci: CiSelection,
+    /// A tag rule in docker/metadata-action syntax, e.g. `type=ref,event=branch` (repeatable;
+    /// one rule per line also works). Each tag goes to every final image.
+    #[arg(long = "tag-rule")]
+    tag_rule: Vec<String>,
+    /// metadata-action's flavor: `latest=auto|true|false`, `prefix=`, `suffix=`.
+    #[arg(long = "tag-flavor")]
+    tag_flavor: Vec<String>,
+    /// `type=sha` names the pull/merge request's head commit instead of the merge commit.
+    #[arg(long)]
+    tag_pr_head_sha: bool,
+    /// GitLab: write the dotenv report (`WERF_<IMAGE>_DOCKER_IMAGE_NAME`) here.
+    #[arg(long)]
+    gitlab_dotenv: Option<PathBuf>,
+    /// GitLab: write the annotations report (a link per image) here.
+    #[arg(long)]
+    gitlab_annotations: Option<PathBuf>,
+}
+
+/// Runs `slipway build`.
+pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
+    let env: CiEnv = environment::vars().into_iter().collect();
+    let provider = ci::detect(args.ci, &env);
+    let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
+    // GitHub masks a value only from the moment it is told to: before anything else.
+    if let Some(info) = &pipeline
+        && info.provider == CiProvider::GitHub
+    {
+        let secrets: Vec<&Secret> = info.credentials.iter().map(|c| &c.password).collect();
+        print!("{}", ci::github_output::mask_all(secrets));
+    }
+    let use_gitlab_flags = args.gitlab_dotenv.is_some() || args.gitlab_annotations.is_some();
+    if use_gitlab_flags && pipeline.as_ref().map(|p| p.provider) != Some(CiProvider::GitLab) {
+        return Err(Error::Usage(
+            "--gitlab-dotenv and --gitlab-annotations need a GitLab CI job (GITLAB_CI=true, or \
+             --ci gitlab)"
+                .to_owned(),
+        ));
+    }
+
+    let plan = plan::plan(&PlanRequest {
+        dir: args.project.dir.clone(),
+        config: args.project.config.clone(),
+        dev: args.project.dev,
+        images: args.images.clone(),
+        parallel_tasks_limit: args.parallel_tasks_limit,
+    })?;
+
+    let mut custom_tags = with_env(args.add_custom_tag.clone(), "WERF_ADD_CUSTOM_TAG_");
+    let mut from_pipeline = Vec::new();
+    let mut repo = args.repo.clone();
+    let mut registry_credentials = Vec::new();
+    let mut labels = BTreeMap::new();
+    let mut skipped_rules = Vec::new();
+    if let Some(info) = &pipeline {
+        if repo.is_none()
+            && let Some(r) = info.werf_repo(&plan.project)
+        {
+            from_pipeline.push(format!("repo {r}"));
+            repo = Some(r);
+        }
+        match (&info.registry, &info.credentials) {
+            (Some(host), Some(c)) => {
+                from_pipeline.push(format!("registry login for {host} as {}", c.username));
+                registry_credentials.push((host.as_str().to_owned(), c.clone()));
+            }
+            _ => {
+                if let Some(hint) = info.login_hint() {
+                    from_pipeline.push(format!("no registry login ({hint})"));
+                }
+            }
+        }
+        for a in info.annotations() {
+            labels.insert(a.key.to_owned(), a.value);
+        }
+        from_pipeline.push("labels with the commit, project and run URLs".to_owned());
+        if !args.tag_rule.is_empty() {
+            let rules = TagRules::parse(&args.tag_rule, &args.tag_flavor)?;
+            let mut options = EvalOptions::new(unix_now());
+            options.pr_head_sha = args.tag_pr_head_sha;
+            let outcome = rules.evaluate(info, &options);
+            from_pipeline.push(if outcome.tags.is_empty() {
+                "no tags from the tag rules".to_owned()
+            } else {
+                format!("tags {}", outcome.tags.join(", "))
+            });
+            for s in &outcome.skipped {
+                skipped_rules.push(format!("tag rule {:?} gives no tag: {}", s.rule, s.reason));
+            }
+            for a in &outcome.adjusted {
+                skipped_rules.push(format!(
+                    "tag rule {:?}: {:?} is not a valid Docker tag; using {:?}",
+                    a.rule, a.original, a.tag
+                ));
+            }
+            skipped_rules.extend(outcome.warnings.iter().cloned());
+            custom_tags.extend(outcome.tags);
+        }
+    } else if !args.tag_rule.is_empty() || !args.tag_flavor.is_empty() {
+        return Err(Error::Usage(
+            "--tag-rule and --tag-flavor derive tags from a CI pipeline (GitHub Actions or GitLab \
+             CI), and none was detected; outside CI use --add-custom-tag, or pass --ci github|gitlab"
+                .to_owned(),
+        ));
+    }
+
+    let report = report::resolve(
+        args.report_path.clone(),
+        args.report_format.map(|f| match f {
+            ReportFormatArg::Json => ReportFormat::Json,
+            ReportFormatArg::Envfile => ReportFormat::Envfile,
+        }),
+        args.save_build_report,
+        args.build_report_path.clone(),
+    )
+    .map_err(|e| Error::Build(Box::new(e.into())))?;
+    let options = BuildOptions {
+        repo,
+        secondary_repos: with_env(args.secondary_repo.clone(), "WERF_SECONDARY_REPO_"),
+        cache_repos: with_env(args.cache_repo.clone(), "WERF_CACHE_REPO_"),
+        final_repo: args.final_repo.clone(),
+        custom_tags,
+        use_custom_tag: args.use_custom_tag.clone(),
+        report,
+        parallel: args.parallel,
+        synchronization: Synchronization::parse(&args.synchronization, environment::lock_dir())
+            .map_err(|e| Error::Build(Box::new(e.into())))?,
+        ssh_auth_sock: environment::ssh_auth_sock(),
+        labels,
+    };
+    let registry = RegistryClient::new(RegistryConfig {
+        docker_config: environment::docker_config_dir(),
+        insecure: args.insecure_registry.clone(),
+        credentials: registry_credentials,
+        ..RegistryConfig::default()
+    });
+
+    let ci_log = pipeline.as_ref().map(|info| {
+        Arc::new(CiLog::new(match info.provider {
+            CiProvider::GitHub => Dialect::Github,
+            CiProvider::GitLab => Dialect::Gitlab,
+        }))
+    });
+    let log: Arc<dyn BuildLog> = match &ci_log {
+        Some(l) => Arc::clone(l) as Arc<dyn BuildLog>,
+        None => Arc::new(PlainLog::default()),
+    };
+    if let Some(info) = &pipeline {
+        log.info(&format!(
+            "slipway: from {}: {}",
+            info.provider,
+            from_pipeline.join("; ")
+        ));
+    }
+    for line in &skipped_rules {
+        log.info(&format!("slipway: {line}"));
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    let plan_block = plan::render_plan_block(&plan);
+    let result = runtime.block_on(async {
+        let backend =
+            crate::backend::docker::DockerBackend::connect(environment::docker_host().as_deref())
+                .await
+                .map_err(|e| Box::new(e.into()))?;
+        build::build(plan, options, Arc::new(backend), registry, Arc::clone(&log))
+            .await
+            .map_err(Box::new)
+    });
+
+    if let (Some(info), Some(ci_log)) = (&pipeline, &ci_log) {
+        let ci_results = CiResults {
+            plan_block,
+            outcome: result.as_ref().ok(),
+            failure: result.as_ref().err().map(|e| e.as_ref()),
+            warnings: ci_log.warnings(),
+        };
+        let written = match info.provider {
+            CiProvider::GitHub => results::github(&ci_results, &env),
+            CiProvider::GitLab => results::gitlab(
+                &ci_results,
+                info,
+                args.gitlab_dotenv.as_deref(),
+                args.gitlab_annotations.as_deref(),
+            ),
+        };
+        match written {
+            Ok(warnings) => {
+                for w in warnings {
+                    log.warning(&w);
+                }
+            }
+            // The build's own failure is what the user must see first.
+            Err(e) if result.is_ok() => return Err(Error::CiResults(e)),
+            Err(e) => log.warning(&e.to_string()),
+        }
+    }
+    result.map(|_| ()).map_err(Error::Build)
+}
+
+fn with_env(mut flags: Vec<String>, prefix: &str) -> Vec<String> {
+    flags.extend(environment::prefixed(prefix));
+    flags
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,126 @@
+//! Command-line interface: turns arguments (and werf's `WERF_*` variables) into request structs,
+//! runs them, prints results, and maps errors to exit codes.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod build;
+mod ci_env;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::Error;
+use crate::plan::{self, PlanRequest};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "slipway",
+    version,
+    about = "Builds the images of a werf.yaml from the git commit, as a CI step"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show every image's digest and the concurrent build plan, without building anything.
+    Plan(PlanArgs),
+    /// Build and publish every image whose digest is not in storage yet, then report.
+    Build(Box<build::BuildArgs>),
+    /// Print werf's CI environment (repo, private Docker config with the CI registry login,
+    /// annotations) as a script to source or an env file.
+    CiEnv(ci_env::CiEnvArgs),
+}
+
+/// Where the project is and how to read it.
+#[derive(Debug, Args)]
+pub(crate) struct ProjectArgs {
+    /// Project directory (holds werf.yaml).
+    #[arg(long, env = "WERF_DIR", default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// werf.yaml path, relative to --dir (default: werf.yaml or werf.yml in --dir).
+    #[arg(long, env = "WERF_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Read build contexts from the working tree (tracked and untracked, not git-ignored)
+    /// instead of the HEAD commit.
+    #[arg(long, env = "WERF_DEV")]
+    pub(crate) dev: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Only these images and the images they depend on (default: all).
+    images: Vec<String>,
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+    /// At most this many images build at the same time; 0 or less means no limit.
+    #[arg(
+        long,
+        env = "WERF_PARALLEL_TASKS_LIMIT",
+        default_value_t = 5,
+        allow_negative_numbers = true
+    )]
+    parallel_tasks_limit: i64,
+}
+
+/// Runs slipway with `args` (the program name first) and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Build(args) => build::run(*args),
+        Command::CiEnv(args) => ci_env::run(args),
+        Command::Plan(args) => {
+            let plan = plan::plan(&PlanRequest {
+                dir: args.project.dir,
+                config: args.project.config,
+                dev: args.project.dev,
+                images: args.images,
+                parallel_tasks_limit: args.parallel_tasks_limit,
+            })?;
+            for w in &plan.warnings {
+                eprintln!("warning: {w}");
+            }
+            let text = match args.output {
+                Output::Text => plan::render_text(&plan),
+                Output::Json => {
+                    let mut s =
+                        serde_json::to_string_pretty(&plan).expect("the plan serializes to JSON");
+                    s.push('\n');
+                    s
+                }
+            };
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(Error::Output)
+        }
+    }
+}
