@@ -1,0 +1,224 @@
+//! `action/run.sh` with the real binary in a simulated GitHub Actions runner: event JSON,
+//! GITHUB_* variables, output and summary files, the real engine and the local registry.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{OPEN, Project, tags, unique_repo};
+
+const RUN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/action/run.sh");
+const TOKEN: &str = "ghs_slipwayTestToken0123456789abcdef";
+
+struct Step {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    outputs: String,
+    summary: String,
+}
+
+fn run_step(project: &Project, inputs: &[(&str, &str)]) -> Step {
+    let runner = tempfile::tempdir().unwrap();
+    let sha = crate::common::git(project.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    let event = runner.path().join("event.json");
+    std::fs::write(
+        &event,
+        format!(
+            r#"{{"ref":"refs/heads/main","after":"{sha}","repository":{{"full_name":"Acme/Demo","default_branch":"main"}}}}"#
+        ),
+    )
+    .unwrap();
+    let output = runner.path().join("output");
+    let summary = runner.path().join("summary");
+    std::fs::write(&output, "").unwrap();
+    std::fs::write(&summary, "").unwrap();
+    let out = Command::new("bash")
+        .arg(RUN)
+        .current_dir(project.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", project.path())
+        .env("DOCKER_CONFIG", project.docker_config.path())
+        .envs([
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_REF_TYPE", "branch"),
+            ("GITHUB_SHA", sha.as_str()),
+            ("GITHUB_REPOSITORY", "Acme/Demo"),
+            ("GITHUB_REPOSITORY_OWNER", "Acme"),
+            ("GITHUB_RUN_ID", "4242"),
+            ("GITHUB_RUN_NUMBER", "7"),
+            ("GITHUB_RUN_ATTEMPT", "1"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_API_URL", "https://api.github.com"),
+            ("GITHUB_ACTOR", "octocat"),
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITHUB_WORKSPACE", project.path().to_str().unwrap()),
+            ("GITHUB_OUTPUT", output.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("RUNNER_TEMP", runner.path().to_str().unwrap()),
+            ("RUNNER_OS", "Linux"),
+            ("RUNNER_ARCH", "X64"),
+            ("SLIPWAY_BIN", env!("CARGO_BIN_EXE_slipway")),
+            ("INPUT_IMAGES", ""),
+            ("INPUT_REPO", ""),
+            ("INPUT_TAGS", ""),
+            ("INPUT_REPORT_PATH", ""),
+            ("INPUT_REPORT_FORMAT", "json"),
+            ("INPUT_EXTRA_ARGS", ""),
+        ])
+        .envs(inputs.iter().copied())
+        .output()
+        .unwrap();
+    Step {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        outputs: std::fs::read_to_string(&output).unwrap(),
+        summary: std::fs::read_to_string(&summary).unwrap(),
+    }
+}
+
+/// The value of a `name<<DELIM` entry of GITHUB_OUTPUT.
+fn output(outputs: &str, name: &str) -> String {
+    let mut lines = outputs.lines();
+    while let Some(line) = lines.next() {
+        if let Some(delim) = line.strip_prefix(&format!("{name}<<")) {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delim).collect();
+            return value.join("\n");
+        }
+    }
+    panic!("no output {name} in:\n{outputs}");
+}
+
+fn assert_no_secret(step: &Step, what: &str) {
+    // The one place the token may stand is GitHub's own mask command, which hides it.
+    let shown: Vec<&str> = step
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    for (name, text) in [
+        ("stdout", shown.join("\n")),
+        ("stderr", step.stderr.clone()),
+        ("GITHUB_OUTPUT", step.outputs.clone()),
+        ("GITHUB_STEP_SUMMARY", step.summary.clone()),
+    ] {
+        assert!(!text.contains(TOKEN), "{what}: the token appears in {name}");
+    }
+}
+
+#[test]
+fn the_build_step_writes_outputs_summary_and_groups() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "gha");
+    let step = run_step(
+        &project,
+        &[
+            ("INPUT_REPO", repo.as_str()),
+            ("INPUT_TAGS", "type=ref,event=branch,prefix=%image%-\n  type=sha,prefix=%image%-sha-\n"),
+        ],
+    );
+    assert_eq!(step.code, 0, "{}\n{}", step.stdout, step.stderr);
+    assert_eq!(
+        step.stdout.lines().next().unwrap(),
+        format!("::add-mask::{TOKEN}"),
+        "the token is masked before anything else"
+    );
+    assert!(
+        step.stdout.contains(&format!(
+            "\nslipway: from GitHub Actions: registry login for ghcr.io as octocat; labels with the commit, project and run URLs; tags %image%-main, %image%-sha-"
+        )),
+        "{}",
+        step.stdout
+    );
+    for image in ["backend", "frontend", "frontend-assets"] {
+        let group = format!("::group::⛵ image {image}\n::stop-commands::");
+        assert!(step.stdout.contains(&group), "{}", step.stdout);
+    }
+    assert_eq!(
+        step.stdout.matches("::endgroup::").count(),
+        3,
+        "one group per image"
+    );
+
+    let images: serde_json::Value = serde_json::from_str(&output(&step.outputs, "images")).unwrap();
+    let backend = images["backend"].as_str().unwrap();
+    assert!(backend.starts_with(&format!("{repo}:")), "{backend}");
+    assert_eq!(output(&step.outputs, "image-backend"), backend);
+    let report: serde_json::Value = serde_json::from_str(&output(&step.outputs, "report")).unwrap();
+    assert_eq!(report["Images"]["backend"]["DockerImageName"], backend);
+
+    assert!(step.summary.starts_with("## slipway build: 3 images\n"), "{}", step.summary);
+    assert!(step.summary.contains("Concurrent builds plan"), "{}", step.summary);
+    let tag = backend.rsplit_once(':').unwrap().1;
+    assert!(step.summary.contains(tag), "{}", step.summary);
+
+    let sha = crate::common::git(project.path(), &["rev-parse", "--short=7", "HEAD"]);
+    let published = tags(&repo);
+    for expected in ["backend-main", "frontend-main", "frontend-assets-main"] {
+        assert!(published.contains(&expected.to_owned()), "{published:?}");
+    }
+    assert!(published.contains(&format!("backend-sha-{}", sha.trim())), "{published:?}");
+    assert_no_secret(&step, "a successful run");
+
+    // The images carry the pipeline's labels.
+    let labels = Command::new("docker")
+        .args(["inspect", "--format", "{{json .Config.Labels}}", backend])
+        .output()
+        .unwrap();
+    let labels: serde_json::Value = serde_json::from_slice(&labels.stdout).unwrap();
+    assert_eq!(labels["project.werf.io/git"], "https://github.com/Acme/Demo");
+    assert_eq!(
+        labels["github.ci.werf.io/workflow-run-url"],
+        "https://github.com/Acme/Demo/actions/runs/4242"
+    );
+}
+
+#[test]
+fn a_failing_instruction_is_an_error_annotation_at_its_line() {
+    let project = Project::example();
+    let df = std::fs::read_to_string(project.path().join("backend.Dockerfile")).unwrap();
+    project.write(
+        "backend.Dockerfile",
+        &df.replace("COPY backend/ /app/", "COPY backend/ /app/\nRUN echo '::warning::injected' && exit 3"),
+    );
+    project.commit();
+    // An uncommitted change that backend would use is left out, with a warning.
+    project.write("backend/run.sh", "#!/bin/sh\necho uncommitted\n");
+    let repo = unique_repo(OPEN, "gha-fail");
+    let step = run_step(&project, &[("INPUT_REPO", repo.as_str()), ("INPUT_IMAGES", "backend")]);
+    assert_eq!(step.code, 1, "{}\n{}", step.stdout, step.stderr);
+    let error = step
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no error annotation in:\n{}", step.stdout));
+    assert!(
+        error.starts_with("::error file=backend.Dockerfile,line=5,title=image backend failed to build::"),
+        "{error}"
+    );
+    let warning = step
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::warning "))
+        .unwrap_or_else(|| panic!("no warning annotation in:\n{}", step.stdout));
+    assert!(warning.contains("backend/run.sh"), "{warning}");
+    // The build's own output ran behind stop-commands: its `::warning::` is inert text.
+    let token_line = step
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::stop-commands::"))
+        .unwrap();
+    let token = token_line.trim_start_matches("::stop-commands::");
+    let fenced = step.stdout.split(token_line).nth(1).unwrap();
+    let (inside, _) = fenced.split_once(&format!("::{token}::")).unwrap();
+    assert!(inside.contains("::warning::injected"), "{inside}");
+    assert!(step.summary.starts_with("## slipway build failed\n"), "{}", step.summary);
+    assert_eq!(step.outputs, "", "no outputs for a failed build");
+    assert_no_secret(&step, "a failed run");
+    assert!(!Path::new(&repo).exists());
+}
