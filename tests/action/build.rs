@@ -19,7 +19,9 @@ struct Step {
 
 fn run_step(project: &Project, inputs: &[(&str, &str)]) -> Step {
     let runner = tempfile::tempdir().unwrap();
-    let sha = crate::common::git(project.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    let sha = crate::common::git(project.path(), &["rev-parse", "HEAD"])
+        .trim()
+        .to_owned();
     let event = runner.path().join("event.json");
     std::fs::write(
         &event,
@@ -119,7 +121,10 @@ fn the_build_step_writes_outputs_summary_and_groups() {
         &project,
         &[
             ("INPUT_REPO", repo.as_str()),
-            ("INPUT_TAGS", "type=ref,event=branch,prefix=%image%-\n  type=sha,prefix=%image%-sha-\n"),
+            (
+                "INPUT_TAGS",
+                "type=ref,event=branch,prefix=%image%-\n  type=sha,prefix=%image%-sha-\n",
+            ),
         ],
     );
     assert_eq!(step.code, 0, "{}\n{}", step.stdout, step.stderr);
@@ -152,8 +157,16 @@ fn the_build_step_writes_outputs_summary_and_groups() {
     let report: serde_json::Value = serde_json::from_str(&output(&step.outputs, "report")).unwrap();
     assert_eq!(report["Images"]["backend"]["DockerImageName"], backend);
 
-    assert!(step.summary.starts_with("## slipway build: 3 images\n"), "{}", step.summary);
-    assert!(step.summary.contains("Concurrent builds plan"), "{}", step.summary);
+    assert!(
+        step.summary.starts_with("## slipway build: 3 images\n"),
+        "{}",
+        step.summary
+    );
+    assert!(
+        step.summary.contains("Concurrent builds plan"),
+        "{}",
+        step.summary
+    );
     let tag = backend.rsplit_once(':').unwrap().1;
     assert!(step.summary.contains(tag), "{}", step.summary);
 
@@ -162,7 +175,10 @@ fn the_build_step_writes_outputs_summary_and_groups() {
     for expected in ["backend-main", "frontend-main", "frontend-assets-main"] {
         assert!(published.contains(&expected.to_owned()), "{published:?}");
     }
-    assert!(published.contains(&format!("backend-sha-{}", sha.trim())), "{published:?}");
+    assert!(
+        published.contains(&format!("backend-sha-{}", sha.trim())),
+        "{published:?}"
+    );
     assert_no_secret(&step, "a successful run");
 
     // The images carry the pipeline's labels.
@@ -171,7 +187,10 @@ fn the_build_step_writes_outputs_summary_and_groups() {
         .output()
         .unwrap();
     let labels: serde_json::Value = serde_json::from_slice(&labels.stdout).unwrap();
-    assert_eq!(labels["project.werf.io/git"], "https://github.com/Acme/Demo");
+    assert_eq!(
+        labels["project.werf.io/git"],
+        "https://github.com/Acme/Demo"
+    );
     assert_eq!(
         labels["github.ci.werf.io/workflow-run-url"],
         "https://github.com/Acme/Demo/actions/runs/4242"
@@ -184,13 +203,19 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
     let df = std::fs::read_to_string(project.path().join("backend.Dockerfile")).unwrap();
     project.write(
         "backend.Dockerfile",
-        &df.replace("COPY backend/ /app/", "COPY backend/ /app/\nRUN echo '::warning::injected' && exit 3"),
+        &df.replace(
+            "COPY backend/ /app/",
+            "COPY backend/ /app/\nRUN echo '::warning::injected' && exit 3",
+        ),
     );
     project.commit();
     // An uncommitted change that backend would use is left out, with a warning.
     project.write("backend/run.sh", "#!/bin/sh\necho uncommitted\n");
     let repo = unique_repo(OPEN, "gha-fail");
-    let step = run_step(&project, &[("INPUT_REPO", repo.as_str()), ("INPUT_IMAGES", "backend")]);
+    let step = run_step(
+        &project,
+        &[("INPUT_REPO", repo.as_str()), ("INPUT_IMAGES", "backend")],
+    );
     assert_eq!(step.code, 1, "{}\n{}", step.stdout, step.stderr);
     let error = step
         .stdout
@@ -198,7 +223,9 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
         .find(|l| l.starts_with("::error "))
         .unwrap_or_else(|| panic!("no error annotation in:\n{}", step.stdout));
     assert!(
-        error.starts_with("::error file=backend.Dockerfile,line=5,title=image backend failed to build::"),
+        error.starts_with(
+            "::error file=backend.Dockerfile,line=5,title=image backend failed to build::"
+        ),
         "{error}"
     );
     let warning = step
@@ -217,7 +244,11 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
     let fenced = step.stdout.split(token_line).nth(1).unwrap();
     let (inside, _) = fenced.split_once(&format!("::{token}::")).unwrap();
     assert!(inside.contains("::warning::injected"), "{inside}");
-    assert!(step.summary.starts_with("## slipway build failed\n"), "{}", step.summary);
+    assert!(
+        step.summary.starts_with("## slipway build failed\n"),
+        "{}",
+        step.summary
+    );
     assert_eq!(step.outputs, "", "no outputs for a failed build");
     assert_no_secret(&step, "a failed run");
     assert!(!Path::new(&repo).exists());

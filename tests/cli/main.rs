@@ -1,5 +1,6 @@
 //! The slipway binary, run on temporary git repositories.
 
+mod ci_env;
 mod common;
 mod plan_digest;
 mod plan_errors;
