@@ -162,6 +162,15 @@ pub async fn build<B: Backend + 'static>(
         .as_deref()
         .map(TagTemplate::parse)
         .transpose()?;
+    // Tags that collide or are invalid fail the run before anything is built or pushed; the
+    // stage tags are not known yet, but their digests already tell images apart.
+    let provisional: Vec<(ImageName, String)> = plan
+        .images
+        .iter()
+        .filter(|i| i.is_final)
+        .map(|i| (i.name.clone(), format!("{}-0", i.digest)))
+        .collect();
+    crate::tags::plan_custom_tags(&templates, &provisional)?;
 
     for warning in &plan.warnings {
         log.warning(warning);

@@ -123,6 +123,22 @@ impl Project {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(example.join(rel), to).unwrap();
         }
+        Self::commit_new(dir)
+    }
+
+    /// A project of `files` (path, content), committed, with a static busybox beside them.
+    pub fn with_files(files: &[(&str, &str)]) -> Self {
+        require_services();
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, content) in files {
+            let to = dir.path().join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, content).unwrap();
+        }
+        Self::commit_new(dir)
+    }
+
+    fn commit_new(dir: tempfile::TempDir) -> Self {
         let busybox = which("busybox");
         std::fs::copy(busybox, dir.path().join("busybox")).unwrap();
         git(dir.path(), &["init", "-q", "-b", "main"]);

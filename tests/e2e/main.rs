@@ -5,3 +5,4 @@ mod build_local;
 mod build_repo;
 mod common;
 mod failures;
+mod werf_features;
