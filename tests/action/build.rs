@@ -134,9 +134,9 @@ fn the_build_step_writes_outputs_summary_and_groups() {
         "the token is masked before anything else"
     );
     assert!(
-        step.stdout.contains(&format!(
+        step.stdout.contains(
             "\nslipway: from GitHub Actions: registry login for ghcr.io as octocat; labels with the commit, project and run URLs; tags %image%-main, %image%-sha-"
-        )),
+        ),
         "{}",
         step.stdout
     );
