@@ -205,6 +205,29 @@ fn werf_variables_configure_the_build() {
     let t = tags(&repo);
     assert!(t.contains(&"frontend-assets-v1".to_owned()), "{t:?}");
     assert!(report.is_file());
+
+    // werf v2's report flags: the extension picks the format.
+    let v2 = project.path().join("v2-report.env");
+    project
+        .slipway(
+            &["build", "--repo", &repo],
+            &[
+                ("WERF_SAVE_BUILD_REPORT", "true"),
+                ("WERF_BUILD_REPORT_PATH", v2.to_str().unwrap()),
+            ],
+        )
+        .ok();
+    let vars = envfile(&v2);
+    assert!(
+        vars.iter()
+            .any(|(k, v)| k == "WERF_BACKEND_DOCKER_REPO" && *v == repo),
+        "{vars:?}"
+    );
+    project
+        .slipway(&["build", "--repo", &repo, "--save-build-report"], &[])
+        .ok();
+    let default = std::fs::read_to_string(project.path().join(".werf-build-report.json")).unwrap();
+    assert!(default.starts_with("{\n\t\"Runtime\": {"), "{default}");
 }
 
 #[test]
