@@ -138,18 +138,7 @@ pub fn dotenv(vars: &[(String, String)]) -> Result<Dotenv, DotenvError> {
 /// werf's envfile name for an image's reference: `WERF_<NAME>_DOCKER_IMAGE_NAME`, `<NAME>`
 /// upper-cased with `/`, `-` and `.` as `_`; the unnamed image gets `WERF_DOCKER_IMAGE_NAME`.
 pub fn werf_image_variable(image: &ImageName) -> String {
-    if image.is_unnamed() {
-        return "WERF_DOCKER_IMAGE_NAME".to_owned();
-    }
-    let name: String = image
-        .as_str()
-        .chars()
-        .map(|c| match c {
-            '/' | '-' | '.' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect();
-    format!("WERF_{name}_DOCKER_IMAGE_NAME")
+    format!("{}DOCKER_IMAGE_NAME", crate::report::variable_prefix(image))
 }
 
 /// The dotenv report with one `WERF_<NAME>_DOCKER_IMAGE_NAME` per image, sorted by name.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::names::ImageName;
 
-pub use envfile::to_envfile;
+pub use envfile::{to_envfile, variable_prefix};
 pub use json::to_json;
 pub use target::{DEFAULT_BUILD_REPORT_PATH, resolve};
 pub use time::{rfc3339_from_unix, rfc3339_now};
