@@ -29,6 +29,8 @@ enum Command {
     Plan(PlanArgs),
     /// Build and publish every image whose digest is not in storage yet, then report.
     Build(Box<BuildArgs>),
+    /// Check whether this machine can build with the chosen backend (and reach the repo).
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Where the project is and how to read it.
@@ -130,6 +132,9 @@ struct BuildArgs {
     /// Registry reached over plain HTTP (repeatable); localhost and 127.0.0.1 always are.
     #[arg(long = "insecure-registry")]
     insecure_registry: Vec<String>,
+    /// Build engine: docker or buildah (default: WERF_BUILDAH_MODE decides, else docker).
+    #[arg(long)]
+    backend: Option<String>,
 }
 
 /// Runs slipway with `args` (the program name first) and returns the process exit code.
@@ -153,6 +158,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Build(args) => build(*args),
+        Command::Doctor(args) => crate::doctor::run_cli(&args),
         Command::Plan(args) => {
             let plan = plan::plan(&PlanRequest {
                 dir: args.project.dir,
@@ -221,9 +227,10 @@ fn build(args: BuildArgs) -> Result<(), Error> {
             .map_err(|e| Error::Build(Box::new(e.into())))?,
         ssh_auth_sock: environment::ssh_auth_sock(),
     };
+    let repo = options.repo.clone();
     let registry = RegistryClient::new(RegistryConfig {
         docker_config: environment::docker_config_dir(),
-        insecure: args.insecure_registry,
+        insecure: args.insecure_registry.clone(),
         ..RegistryConfig::default()
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -231,10 +238,13 @@ fn build(args: BuildArgs) -> Result<(), Error> {
         .build()
         .map_err(Error::Output)?;
     runtime.block_on(async {
-        let backend =
-            crate::backend::docker::DockerBackend::connect(environment::docker_host().as_deref())
-                .await
-                .map_err(|e| Error::Build(Box::new(e.into())))?;
+        let backend = crate::backend::select(
+            args.backend.as_deref(),
+            repo.as_deref(),
+            &args.insecure_registry,
+        )
+        .await
+        .map_err(|e| Error::Build(Box::new(e.into())))?;
         let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(|line: &str| println!("{line}"));
         build::build(options, Arc::new(backend), registry, log)
             .await

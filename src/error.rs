@@ -11,6 +11,8 @@ pub enum Error {
     Build(Box<BuildError>),
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
+    #[error("some checks failed (the lines starting with \"fail\" above say how to fix them)")]
+    ChecksFailed,
 }
 
 impl Error {
@@ -21,7 +23,7 @@ impl Error {
             Error::Plan(_) => 2,
             Error::Build(e) if e.is_usage() => 2,
             Error::Build(_) => 1,
-            Error::Output(_) => 1,
+            Error::Output(_) | Error::ChecksFailed => 1,
         }
     }
 }
