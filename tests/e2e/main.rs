@@ -3,5 +3,6 @@
 
 mod build_local;
 mod build_repo;
+mod buildah;
 mod common;
 mod failures;
