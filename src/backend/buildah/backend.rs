@@ -605,6 +605,46 @@ mod tests {
         assert_eq!(at(0, 1), None);
     }
 
+    fn with_conf(dir: &Path, conf: &str, insecure: &[&str]) -> BuildahBackend {
+        let path = dir.join("system.conf");
+        std::fs::write(&path, conf).unwrap();
+        BuildahBackend::new(BuildahConfig {
+            globals: GlobalSettings {
+                driver: super::super::storage::StorageDriver::Vfs,
+                root: None,
+                runroot: None,
+            },
+            isolation: Isolation::Chroot,
+            ulimits: Vec::new(),
+            temp_dir: dir.to_path_buf(),
+            insecure: insecure.iter().map(|s| s.to_string()).collect(),
+            registries_conf: path,
+            program: "buildah".into(),
+        })
+    }
+
+    #[test]
+    fn registries_conf_marks_plain_http_registries() {
+        let work = tempfile::tempdir().unwrap();
+        let private = PrivateDir::create(work.path()).unwrap();
+        let backend = with_conf(
+            work.path(),
+            "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"localhost\"\ninsecure = true\n",
+            &["http://reg.internal:8080/"],
+        );
+        let path = backend.registries_conf(&private).unwrap().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"localhost\"\n\
+             insecure = true\n\n[[registry]]\nlocation = \"127.0.0.1\"\ninsecure = true\n\n\
+             [[registry]]\nlocation = \"reg.internal:8080\"\ninsecure = true\n"
+        );
+        // A v1 file cannot take v2 tables: buildah keeps its own.
+        let private = PrivateDir::create(work.path()).unwrap();
+        let v1 = with_conf(work.path(), "[registries.search]\nregistries = []\n", &[]);
+        assert_eq!(v1.registries_conf(&private).unwrap(), None);
+    }
+
     #[test]
     fn output_keeps_error_step_and_explanations() {
         let lines = Arc::new(Mutex::new(Vec::new()));

@@ -527,6 +527,23 @@ mod tests {
     }
 
     #[test]
+    fn auth_file_for_several_registries() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = PrivateDir::create(parent.path()).unwrap();
+        let login = |user: &str| Credentials {
+            username: user.into(),
+            password: Secret::new("pw"),
+            source: "test".into(),
+        };
+        let (a, b) = (login("a"), login("b"));
+        let path = write_auth_file_for(&dir, [("ghcr.io", &a), ("127.0.0.1:5001", &b)]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"auths":{"127.0.0.1:5001":{"auth":"Yjpwdw=="},"ghcr.io":{"auth":"YTpwdw=="}}}"#
+        );
+    }
+
+    #[test]
     fn anonymous_auth_file() {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::create(parent.path()).unwrap();
