@@ -392,16 +392,11 @@ impl Backend for BuildahBackend {
             BackendError::Buildah(format!("waiting for buildah to build image {image}: {e}"))
         })?;
         if !status.success() {
-            let out = std::mem::replace(
-                &mut *output.lock().unwrap_or_else(|p| p.into_inner()),
-                Output {
-                    log: Arc::new(|_| {}),
-                    tail: VecDeque::new(),
-                    step: None,
-                    explanations: Vec::new(),
-                    error: None,
-                },
-            );
+            // Both pumps have ended, so this is the only reference left.
+            let out = Arc::into_inner(output)
+                .expect("the output readers have finished")
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner());
             let line = out
                 .step
                 .and_then(|step| instruction_index(&from_flags(&dockerfile_path), step))
