@@ -58,3 +58,50 @@ pub fn temp_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)
 }
+
+fn non_empty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// werf's `WERF_BUILDAH_MODE` (see `backend::buildah::mode::parse_backend`).
+pub fn werf_buildah_mode() -> Option<String> {
+    non_empty("WERF_BUILDAH_MODE")
+}
+
+/// werf's `WERF_BUILDAH_STORAGE_DRIVER` (`overlay` or `vfs`).
+pub fn werf_buildah_storage_driver() -> Option<String> {
+    non_empty("WERF_BUILDAH_STORAGE_DRIVER")
+}
+
+/// werf's `WERF_BUILDAH_ULIMIT` (comma-separated `type=soft[:hard]`).
+pub fn werf_buildah_ulimit() -> Option<String> {
+    non_empty("WERF_BUILDAH_ULIMIT")
+}
+
+/// `WERF_CONTAINERIZED` (`yes` when running in a container).
+pub fn werf_containerized() -> Option<String> {
+    non_empty("WERF_CONTAINERIZED")
+}
+
+/// `SLIPWAY_BUILDAH_ROOT`: a directory that holds buildah's image storage (`storage/`) and
+/// runtime state (`run/`) instead of buildah's defaults, e.g. a volume, or a temporary
+/// directory in tests.
+pub fn slipway_buildah_root() -> Option<PathBuf> {
+    std::env::var_os("SLIPWAY_BUILDAH_ROOT")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `CONTAINERS_REGISTRIES_CONF`: the registries.conf buildah would read instead of the system's.
+pub fn containers_registries_conf() -> Option<PathBuf> {
+    std::env::var_os("CONTAINERS_REGISTRIES_CONF")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The directories of `PATH`, in order.
+pub fn path_dirs() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default()
+}

@@ -29,6 +29,8 @@ pub enum Error {
     Usage(String),
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
+    #[error("some checks failed (the lines starting with \"fail\" above say how to fix them)")]
+    ChecksFailed,
 }
 
 impl Error {
@@ -42,7 +44,11 @@ impl Error {
             | Error::TagRules(_)
             | Error::Usage(_) => 2,
             Error::Build(e) if e.is_usage() => 2,
-            Error::Build(_) | Error::CiEnv(_) | Error::CiResults(_) | Error::Output(_) => 1,
+            Error::Build(_)
+            | Error::CiEnv(_)
+            | Error::CiResults(_)
+            | Error::Output(_)
+            | Error::ChecksFailed => 1,
         }
     }
 }

@@ -114,6 +114,8 @@ fn build_and_push_with_real_buildah() {
         tag: reference.clone(),
         isolation: Isolation::Chroot,
         ulimits: parse_ulimits("nofile=1024:2048").unwrap(),
+        authfile: None,
+        ssh: None,
     };
     let image_id = run(&build_argv(&globals, &build));
     assert!(

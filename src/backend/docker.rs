@@ -417,6 +417,7 @@ impl Backend for DockerBackend {
                     location: location(&dockerfile_display, &instruction_lines, output.step),
                     message: error.trim_end().to_owned(),
                     tail: output.tail.into(),
+                    explanations: Vec::new(),
                 },
                 // Refused before building (a missing Dockerfile, a bad option): no step ran.
                 DockerError::DockerResponseServerError { message, .. } => {
@@ -425,6 +426,7 @@ impl Backend for DockerBackend {
                         location: dockerfile_display,
                         message: message.trim_end().to_owned(),
                         tail: output.tail.into(),
+                        explanations: Vec::new(),
                     }
                 }
                 other => engine(&format!("building image {image}"), &other),

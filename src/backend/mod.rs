@@ -3,6 +3,9 @@
 
 pub mod buildah;
 pub mod docker;
+mod select;
+
+pub use select::{SelectedBackend, select};
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -70,7 +73,11 @@ pub enum BackendError {
         reason: String,
         hint: String,
     },
-    #[error("image {image} failed to build at {location}: {message}{tail}", tail = format_tail(.tail))]
+    #[error(
+        "image {image} failed to build at {location}: {message}{tail}{explained}",
+        tail = format_tail(.tail),
+        explained = format_explanations(.explanations)
+    )]
     BuildFailed {
         image: ImageName,
         /// `Dockerfile:LINE` when the failing instruction is known, else the Dockerfile path.
@@ -78,6 +85,8 @@ pub enum BackendError {
         message: String,
         /// The last lines of build output.
         tail: Vec<String>,
+        /// Known causes found in the output, each with its fix (buildah's `explain`).
+        explanations: Vec<String>,
     },
     #[error(
         "image {image} asks for SSH agent forwarding (`ssh: {ssh}` in werf.yaml), which needs \
@@ -91,6 +100,22 @@ pub enum BackendError {
     Push { reference: String, message: String },
     #[error("Docker engine: {0}")]
     Engine(String),
+    #[error("buildah: {0}")]
+    Buildah(String),
+    /// The buildah backend cannot be set up as asked (mode, storage driver, ulimits, repo).
+    #[error(transparent)]
+    Setup(#[from] buildah::setup::SetupError),
+}
+
+impl BackendError {
+    /// Whether the user must change the invocation or the environment (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, BackendError::Setup(_))
+    }
+}
+
+fn format_explanations(explanations: &[String]) -> String {
+    explanations.iter().map(|e| format!("\n{e}")).collect()
 }
 
 fn format_tail(tail: &[String]) -> String {

@@ -86,6 +86,7 @@ impl BuildError {
             | BuildError::BadRepo { .. }
             | BuildError::CustomTagsWithoutRepo => true,
             BuildError::Shared(inner) => inner.is_usage(),
+            BuildError::Backend(e) => e.is_usage(),
             _ => false,
         }
     }

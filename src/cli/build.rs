@@ -101,6 +101,9 @@ pub(crate) struct BuildArgs {
     /// GitLab: write the annotations report (a link per image) here.
     #[arg(long)]
     gitlab_annotations: Option<PathBuf>,
+    /// Build engine: docker or buildah (default: WERF_BUILDAH_MODE decides, else docker).
+    #[arg(long)]
+    backend: Option<String>,
 }
 
 /// Runs `slipway build`.
@@ -214,6 +217,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         ssh_auth_sock: environment::ssh_auth_sock(),
         labels,
     };
+    let repo = options.repo.clone();
     let registry = RegistryClient::new(RegistryConfig {
         docker_config: environment::docker_config_dir(),
         insecure: args.insecure_registry.clone(),
@@ -248,10 +252,13 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         .map_err(Error::Output)?;
     let plan_block = plan::render_plan_block(&plan);
     let result = runtime.block_on(async {
-        let backend =
-            crate::backend::docker::DockerBackend::connect(environment::docker_host().as_deref())
-                .await
-                .map_err(|e| Box::new(e.into()))?;
+        let backend = crate::backend::select(
+            args.backend.as_deref(),
+            repo.as_deref(),
+            &args.insecure_registry,
+        )
+        .await
+        .map_err(|e| Box::new(e.into()))?;
         build::build(plan, options, Arc::new(backend), registry, Arc::clone(&log))
             .await
             .map_err(Box::new)

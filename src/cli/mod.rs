@@ -34,6 +34,8 @@ enum Command {
     /// Print werf's CI environment (repo, private Docker config with the CI registry login,
     /// annotations) as a script to source or an env file.
     CiEnv(ci_env::CiEnvArgs),
+    /// Check whether this machine can build with the chosen backend (and reach the repo).
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Where the project is and how to read it.
@@ -98,6 +100,7 @@ fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Build(args) => build::run(*args),
         Command::CiEnv(args) => ci_env::run(args),
+        Command::Doctor(args) => crate::doctor::run_cli(&args),
         Command::Plan(args) => {
             let plan = plan::plan(&PlanRequest {
                 dir: args.project.dir,

@@ -3,6 +3,7 @@
 //! against fake roots; the registry check goes through [`RegistryProbe`], which the CLI supplies.
 
 mod checks;
+mod probe;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use checks::{StorageFactsBuf, find_on_path, host_facts, storage_facts};
+pub use probe::ClientProbe;
 pub use render::{render_json, render_text};
 
 use crate::backend::buildah::mode::{self, BackendChoice};
@@ -43,21 +45,19 @@ pub struct EnvFacts {
 impl SystemRoot {
     /// This machine, as this process sees it.
     pub fn host() -> SystemRoot {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        use crate::environment;
         SystemRoot {
             proc: "/proc".into(),
             sys: "/sys".into(),
             dev: "/dev".into(),
             root: "/".into(),
-            path: std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).collect())
-                .unwrap_or_default(),
+            path: environment::path_dirs(),
             env: EnvFacts {
                 uid: rustix::process::getuid().as_raw(),
-                werf_containerized: var("WERF_CONTAINERIZED"),
-                werf_buildah_mode: var("WERF_BUILDAH_MODE"),
-                werf_buildah_storage_driver: var("WERF_BUILDAH_STORAGE_DRIVER"),
-                docker_host: var("DOCKER_HOST"),
+                werf_containerized: environment::werf_containerized(),
+                werf_buildah_mode: environment::werf_buildah_mode(),
+                werf_buildah_storage_driver: environment::werf_buildah_storage_driver(),
+                docker_host: environment::docker_host(),
             },
         }
     }
@@ -248,4 +248,33 @@ pub fn main(
     };
     out.write_all(text.as_bytes())?;
     Ok(report.exit_code())
+}
+
+/// `slipway doctor` for the CLI: [`main`] on standard output with the real registry client
+/// (credentials from `DOCKER_CONFIG` or `~/.docker`); a failed check is an error (exit 1).
+pub fn run_cli(args: &DoctorArgs) -> Result<(), crate::Error> {
+    use crate::registry::{RegistryClient, RegistryConfig};
+    let probe = args
+        .repo
+        .as_ref()
+        .map(|_| {
+            ClientProbe::new(RegistryClient::new(RegistryConfig {
+                docker_config: crate::environment::docker_config_dir(),
+                ..RegistryConfig::default()
+            }))
+        })
+        .transpose()
+        .map_err(crate::Error::Output)?;
+    let mut out = std::io::stdout().lock();
+    let code = main(
+        args,
+        probe.as_ref().map(|p| p as &dyn RegistryProbe),
+        &mut out,
+    )
+    .map_err(crate::Error::Output)?;
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(crate::Error::ChecksFailed)
+    }
 }

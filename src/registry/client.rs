@@ -348,6 +348,69 @@ impl RegistryClient {
         Ok(self.session(registry).await?.credentials.clone())
     }
 
+    /// Asks the registry of `repo` for `GET /v2/` without credentials and returns the HTTP
+    /// status: 200 (open) and 401 (asks for credentials) both mean it answers the API.
+    pub async fn ping(&self, repo: &RepoName) -> Result<u16, RegistryError> {
+        let s = self.session(repo.registry()).await?;
+        let cx = Context {
+            auth: ANONYMOUS,
+            ..self.context(&s, "ping /v2/".to_owned(), repo, "pull")
+        };
+        let res = self
+            .inner
+            .raw
+            .get(format!("{}/v2/", s.base))
+            .send()
+            .await
+            .map_err(|e| cx.error(e.into()))?;
+        match res.status().as_u16() {
+            status @ (200 | 401) => Ok(status),
+            _ => Err(cx.error(failure_of(res).await)),
+        }
+    }
+
+    /// Checks push permission on `repo` without pushing anything: starts a blob upload
+    /// (`POST /v2/<repo>/blobs/uploads/`) and cancels it with `DELETE` on its location.
+    /// Returns the credentials it used (`None`: anonymous).
+    pub async fn check_push(&self, repo: &RepoName) -> Result<Option<Credentials>, RegistryError> {
+        let s = self.session(repo.registry()).await?;
+        let cx = self.context(&s, format!("start a blob upload to {repo}"), repo, "push");
+        let url = format!("{}/v2/{}/blobs/uploads/", s.base, repo.path());
+        let res = self
+            .send(&s, repo.path(), true, reqwest::Method::POST, &url, None)
+            .await
+            .map_err(|f| cx.error(f))?;
+        if res.status() != reqwest::StatusCode::ACCEPTED {
+            return Err(cx.error(failure_of(res).await));
+        }
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| {
+                if l.starts_with('/') {
+                    format!("{}{l}", s.base)
+                } else {
+                    l.to_owned()
+                }
+            });
+        // An upload left open expires on the registry by itself; cancelling is only tidiness,
+        // so its failure does not fail the check.
+        if let Some(location) = location {
+            let _ = self
+                .send(
+                    &s,
+                    repo.path(),
+                    true,
+                    reqwest::Method::DELETE,
+                    &location,
+                    None,
+                )
+                .await;
+        }
+        Ok(s.credentials.clone())
+    }
+
     /// In-process credentials, then the Docker config (its helpers included).
     async fn resolve_credentials(
         &self,

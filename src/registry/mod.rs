@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::secret::Credentials;
 
 pub use client::RegistryClient;
+pub(crate) use client::is_plain_http;
 pub use error::{ANONYMOUS, RegistryError};
 pub use names::{DOCKER_HUB, ImageRef, RepoName, Tag};
 

@@ -3,6 +3,7 @@
 
 mod build_local;
 mod build_repo;
+mod buildah;
 mod common;
 mod failures;
 mod werf_features;

@@ -54,6 +54,11 @@ pub struct BuildSettings {
     pub tag: String,
     pub isolation: Isolation,
     pub ulimits: Vec<Ulimit>,
+    /// Logins for the registries base images are pulled from (a private file, see
+    /// [`write_auth_file`]).
+    pub authfile: Option<PathBuf>,
+    /// buildah's `--ssh` value (`default=/path/to/agent.sock`).
+    pub ssh: Option<String>,
 }
 
 /// `buildah GLOBALS build …` as an argv (the program name first).
@@ -64,6 +69,14 @@ pub fn build_argv(globals: &GlobalSettings, build: &BuildSettings) -> Vec<OsStri
     argv.push(format!("--isolation={}", build.isolation.as_str()).into());
     // Docker format keeps HEALTHCHECK, SHELL and ONBUILD, which OCI image configs drop.
     argv.push("--format=docker".into());
+    if let Some(authfile) = &build.authfile {
+        argv.push("--authfile".into());
+        argv.push(authfile.into());
+    }
+    if let Some(ssh) = &build.ssh {
+        argv.push("--ssh".into());
+        argv.push(ssh.into());
+    }
     argv.push("-f".into());
     argv.push(build.dockerfile.clone().into());
     if let Some(target) = &build.target {
@@ -208,9 +221,17 @@ pub fn write_auth_file(
     host: &str,
     credentials: Option<&Credentials>,
 ) -> Result<PathBuf, CommandError> {
+    write_auth_file_for(dir, credentials.map(|c| (host, c)))
+}
+
+/// [`write_auth_file`] for any number of registries (a build may pull bases from several).
+pub fn write_auth_file_for<'a>(
+    dir: &PrivateDir,
+    logins: impl IntoIterator<Item = (&'a str, &'a Credentials)>,
+) -> Result<PathBuf, CommandError> {
     let path = dir.path().join("auth.json");
     let mut auths = serde_json::Map::new();
-    if let Some(c) = credentials {
+    for (host, c) in logins {
         let pair = format!("{}:{}", c.username, c.password.expose());
         auths.insert(
             host.to_string(),
@@ -300,6 +321,8 @@ mod tests {
             tag: "registry.example/app:abc-1".into(),
             isolation: Isolation::Chroot,
             ulimits: vec![],
+            authfile: None,
+            ssh: None,
         }
     }
 
@@ -324,6 +347,8 @@ mod tests {
             ]
             .into(),
             ulimits: parse_ulimits("nofile=1024:2048").unwrap(),
+            authfile: Some("/tmp/p/auth.json".into()),
+            ssh: Some("default=/run/agent.sock".into()),
             ..minimal()
         };
         let fuse = GlobalSettings {
@@ -368,6 +393,10 @@ mod tests {
                     "build",
                     "--isolation=rootless",
                     "--format=docker",
+                    "--authfile",
+                    "/tmp/p/auth.json",
+                    "--ssh",
+                    "default=/run/agent.sock",
                     "-f",
                     "/tmp/ctx/Dockerfile",
                     "--target",
@@ -495,6 +524,23 @@ mod tests {
         assert!(!format!("{dir:?}").contains("hunter2"));
         drop(dir);
         assert!(!dir_path.exists());
+    }
+
+    #[test]
+    fn auth_file_for_several_registries() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = PrivateDir::create(parent.path()).unwrap();
+        let login = |user: &str| Credentials {
+            username: user.into(),
+            password: Secret::new("pw"),
+            source: "test".into(),
+        };
+        let (a, b) = (login("a"), login("b"));
+        let path = write_auth_file_for(&dir, [("ghcr.io", &a), ("127.0.0.1:5001", &b)]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"auths":{"127.0.0.1:5001":{"auth":"Yjpwdw=="},"ghcr.io":{"auth":"YTpwdw=="}}}"#
+        );
     }
 
     #[test]

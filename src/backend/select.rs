@@ -1,0 +1,95 @@
+//! Picks the build engine from `--backend` and `WERF_BUILDAH_MODE` and hides which one it is
+//! behind [`SelectedBackend`], so the CLI calls the generic build once for either.
+
+use super::buildah::mode::{self, BackendChoice};
+use super::buildah::{self, BuildahBackend, BuildahRequest};
+use super::docker::DockerBackend;
+use super::{Backend, BackendError, BuildRequest, Built, ImageInfo, LogSink};
+use crate::environment;
+use crate::secret::Credentials;
+
+/// The engine a run builds with.
+pub enum SelectedBackend {
+    Docker(DockerBackend),
+    Buildah(BuildahBackend),
+}
+
+/// The backend `flag` (`--backend`) and `WERF_BUILDAH_MODE` ask for. buildah needs `repo`
+/// (it has no local storage mode); the Docker engine is connected to and pinged.
+pub async fn select(
+    flag: Option<&str>,
+    repo: Option<&str>,
+    insecure: &[String],
+) -> Result<SelectedBackend, BackendError> {
+    let choice = mode::parse_backend(flag, environment::werf_buildah_mode().as_deref())
+        .map_err(buildah::setup::SetupError::from)?;
+    match choice {
+        BackendChoice::Docker => Ok(SelectedBackend::Docker(
+            DockerBackend::connect(environment::docker_host().as_deref()).await?,
+        )),
+        BackendChoice::Buildah(requested) => {
+            mode::require_repo(repo).map_err(buildah::setup::SetupError::from)?;
+            Ok(SelectedBackend::Buildah(buildah::from_environment(
+                BuildahRequest {
+                    mode: requested,
+                    insecure: insecure.to_vec(),
+                },
+            )?))
+        }
+    }
+}
+
+impl Backend for SelectedBackend {
+    fn name(&self) -> &'static str {
+        match self {
+            SelectedBackend::Docker(b) => b.name(),
+            SelectedBackend::Buildah(b) => b.name(),
+        }
+    }
+
+    async fn build(&self, request: BuildRequest, log: LogSink) -> Result<Built, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.build(request, log).await,
+            SelectedBackend::Buildah(b) => b.build(request, log).await,
+        }
+    }
+
+    async fn push(
+        &self,
+        reference: &str,
+        credentials: Option<&Credentials>,
+    ) -> Result<String, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.push(reference, credentials).await,
+            SelectedBackend::Buildah(b) => b.push(reference, credentials).await,
+        }
+    }
+
+    async fn inspect(&self, reference: &str) -> Result<Option<ImageInfo>, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.inspect(reference).await,
+            SelectedBackend::Buildah(b) => b.inspect(reference).await,
+        }
+    }
+
+    async fn tag(&self, source: &str, target: &str) -> Result<(), BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.tag(source, target).await,
+            SelectedBackend::Buildah(b) => b.tag(source, target).await,
+        }
+    }
+
+    async fn local_tags(&self, repository: &str) -> Result<Vec<String>, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.local_tags(repository).await,
+            SelectedBackend::Buildah(b) => b.local_tags(repository).await,
+        }
+    }
+
+    async fn untag(&self, reference: &str) -> Result<(), BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.untag(reference).await,
+            SelectedBackend::Buildah(b) => b.untag(reference).await,
+        }
+    }
+}
