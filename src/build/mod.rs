@@ -43,6 +43,8 @@ pub struct BuildOptions {
     pub ssh_auth_sock: Option<PathBuf>,
     /// Labels for every built image beside werf's own (the CI commit, project and run URLs).
     pub labels: BTreeMap<String, String>,
+    /// Whether slipway runs in a container (the report's `Runtime.InContainer`).
+    pub in_container: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -268,7 +270,7 @@ pub async fn build<B: Backend + 'static>(
     for line in custom {
         log.info(&line);
     }
-    let report = report_of(&plan, &published, backend.name());
+    let report = publish::report(&plan, &published, backend.name(), options.in_container);
     if let Some(target) = &options.report {
         report::write(target, &report)?;
     }
@@ -279,8 +281,4 @@ pub async fn build<B: Backend + 'static>(
         published,
         report,
     })
-}
-
-fn report_of(plan: &Plan, published: &BTreeMap<ImageName, Published>, backend: &str) -> Report {
-    publish::report(plan, published, backend)
 }

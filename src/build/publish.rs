@@ -540,7 +540,12 @@ async fn index_of(registry: &RegistryClient, repo: &RepoName) -> Result<StageInd
 }
 
 /// werf's report of a finished run.
-pub fn report(plan: &Plan, published: &BTreeMap<ImageName, Published>, backend: &str) -> Report {
+pub fn report(
+    plan: &Plan,
+    published: &BTreeMap<ImageName, Published>,
+    backend: &str,
+    in_container: bool,
+) -> Report {
     let platform = crate::dockerfile::stages::Platform::host().to_string();
     let images = plan
         .images
@@ -587,7 +592,7 @@ pub fn report(plan: &Plan, published: &BTreeMap<ImageName, Published>, backend: 
     Report {
         runtime: Runtime {
             backend: backend.to_owned(),
-            in_container: false,
+            in_container,
         },
         images,
     }

@@ -216,6 +216,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             .map_err(|e| Error::Build(Box::new(e.into())))?,
         ssh_auth_sock: environment::ssh_auth_sock(),
         labels,
+        in_container: crate::doctor::host_facts(&crate::doctor::SystemRoot::host()).in_container,
     };
     let repo = options.repo.clone();
     let registry = RegistryClient::new(RegistryConfig {

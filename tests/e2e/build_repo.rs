@@ -119,7 +119,9 @@ fn json_report_names_real_values() {
         backend["Size"].as_u64().unwrap() > 500_000,
         "busybox is in the image"
     );
-    // A second run reports Rebuilt false with the same tag.
+    assert_eq!(v["Runtime"]["Backend"], "docker");
+    // A second run reports Rebuilt false with the same tag; werf's variable says slipway runs
+    // in a container.
     project
         .slipway(
             &[
@@ -129,12 +131,13 @@ fn json_report_names_real_values() {
                 "--report-path",
                 report.to_str().unwrap(),
             ],
-            &[],
+            &[("WERF_CONTAINERIZED", "yes")],
         )
         .ok();
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(v["Images"]["backend"]["Rebuilt"], false);
+    assert_eq!(v["Runtime"]["InContainer"], true);
     assert_eq!(v["Images"]["backend"]["DockerTag"], tag);
 }
 
