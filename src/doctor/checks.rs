@@ -570,18 +570,20 @@ pub(super) fn registry(repo: &str, probe: Option<&dyn RegistryProbe>) -> Vec<Che
             "registry credentials",
             format!("accepted for pushing to {repo} (from {source})"),
         ),
-        Ok(CredentialsOutcome::Anonymous) => Check::new(
+        // The push check got through without a login: the registry takes anonymous pushes.
+        Ok(CredentialsOutcome::Anonymous) => Check::ok(
             "registry credentials",
-            Status::Warn,
-            format!("none configured for {repo}; only an open registry accepts pushes"),
-            Some("log in (`docker login HOST`, or `werf ci-env`/`slipway ci-env` in CI)".into()),
+            format!("none configured; {repo} accepts anonymous pushes"),
         ),
-        Err(e) => Check::new(
-            "registry credentials",
-            Status::Fail,
-            e,
-            Some("renew the token or password, and check it may push to this repo".into()),
-        ),
+        Err(e) => {
+            let fix = if e.contains(crate::registry::ANONYMOUS) {
+                "log in (`docker login HOST`, or `slipway ci-env` in CI), or set DOCKER_CONFIG to \
+                 a config that has credentials for this registry"
+            } else {
+                "renew the token or password, and check it may push to this repo"
+            };
+            Check::new("registry credentials", Status::Fail, e, Some(fix.into()))
+        }
     };
     vec![reach, credentials]
 }

@@ -294,6 +294,32 @@ fn doctor_checks_the_registry_credentials() {
         "{}",
         anonymous.stdout
     );
+    assert!(
+        anonymous
+            .stdout
+            .contains("log in (`docker login HOST`, or `slipway ci-env` in CI)"),
+        "the fix for a missing login says to log in:\n{}",
+        anonymous.stdout
+    );
+    let open = project
+        .slipway(
+            &[
+                "doctor",
+                "--backend",
+                "docker",
+                "--repo",
+                &format!("{OPEN}/x"),
+            ],
+            &[],
+        )
+        .ok();
+    assert!(
+        open.stdout.contains(
+            "ok    registry credentials  none configured; 127.0.0.1:5000/x accepts anonymous pushes\n"
+        ),
+        "{}",
+        open.stdout
+    );
     assert_eq!(
         anonymous.stderr,
         "error: some checks failed (the lines starting with \"fail\" above say how to fix them)\n"
