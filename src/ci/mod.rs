@@ -8,6 +8,7 @@ pub mod github;
 pub mod github_api;
 pub mod github_output;
 pub mod gitlab;
+pub mod gitlab_api;
 pub mod gitlab_output;
 
 use std::collections::BTreeMap;
