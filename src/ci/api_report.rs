@@ -1,7 +1,11 @@
 //! Plain-data build results for the opt-in API integrations (GitHub check runs, GitLab commit
-//! statuses and merge-request notes), and the Markdown and one-line texts they share.
+//! statuses and merge-request notes), the Markdown and one-line texts they share, and how their
+//! errors name a request without showing a token.
 
+use std::fmt;
 use std::fmt::Write as _;
+
+use crate::secret::Secret;
 
 /// One image's result, as the CLI knows it after a build.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +131,46 @@ pub fn truncate_plain(s: &str, limit: usize) -> String {
     format!("{}{ellipsis}", &s[..cut])
 }
 
-fn one_line(s: &str) -> String {
+/// A request, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub url: String,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)
+    }
+}
+
+/// An error and its sources on one line, for errors that come from libraries.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}
+
+/// `text` with the token replaced by `***`. Error texts come from servers and libraries; a
+/// server or proxy that echoes the request's headers must not get the token into the output.
+pub(crate) fn scrub(text: &str, token: &Secret) -> String {
+    if token.expose().is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(token.expose(), "***")
+    }
+}
+
+/// `s` with every run of whitespace, line breaks included, made one space.
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

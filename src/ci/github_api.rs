@@ -11,7 +11,9 @@ use octocrab::params::checks::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::api_report::{BuildOutcome, truncate_plain, truncate_with_note};
+use super::api_report::{
+    BuildOutcome, Endpoint, error_chain, one_line, scrub, truncate_plain, truncate_with_note,
+};
 use super::github_output::{Annotation, Severity};
 use super::{CiEnv, CommitSha, PipelineInfo};
 use crate::secret::Secret;
@@ -174,19 +176,6 @@ pub struct PublishedCheckRun {
     /// Requests made: one POST and a PATCH per further batch of annotations.
     pub requests: usize,
     pub annotations_sent: usize,
-}
-
-/// A request, for error messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub method: &'static str,
-    pub url: String,
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.url)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -374,30 +363,6 @@ fn map_error(endpoint: &Endpoint, e: octocrab::Error, token: &Secret) -> GithubA
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
-
-// Error texts come from the server and from libraries; a server that echoes the Authorization
-// header back must not get the token into slipway's output.
-fn scrub(text: &str, token: &Secret) -> String {
-    if token.expose().is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token.expose(), "***")
-    }
-}
-
 /// The annotations the Checks API can take, most important first, and the ones without a file.
 fn check_annotations(all: &[Annotation]) -> (Vec<CheckRunOutputAnnotation>, Vec<&Annotation>) {
     let mut sorted: Vec<&Annotation> = all.iter().collect();
@@ -470,10 +435,6 @@ fn summary_with(summary: &str, unlocated: &[&Annotation]) -> String {
         }
     }
     truncate_with_note(&out, SUMMARY_LIMIT, TRUNCATION_NOTE)
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use gitlab::api::projects::repository::commits::{CommitStatusState, CreateCommit
 use gitlab::api::{self, ApiError, AsyncQuery};
 use gitlab::{AsyncGitlab, GitlabBuilder, GitlabError, RestError};
 
-use super::api_report::{BuildOutcome, truncate_plain, truncate_with_note};
+use super::api_report::{
+    BuildOutcome, Endpoint, error_chain, scrub, truncate_plain, truncate_with_note,
+};
 use super::{CiEnv, CommitSha, PipelineInfo};
 use crate::secret::Secret;
 
@@ -178,19 +180,6 @@ impl MergeRequestNote {
         }
         body.push_str(&format!("\n{}\n", footer.join(" · ")));
         Some(Self { iid, body })
-    }
-}
-
-/// A request, for error messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub method: &'static str,
-    pub url: String,
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.url)
     }
 }
 
@@ -420,29 +409,6 @@ fn from_status(endpoint: &Endpoint, status: u16, message: String) -> GitlabApiEr
             status,
             message,
         },
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
-
-// A server or proxy that echoes request headers must not get the token into slipway's output.
-fn scrub(text: &str, token: &Secret) -> String {
-    if token.expose().is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token.expose(), "***")
     }
 }
 
