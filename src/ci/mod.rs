@@ -2,10 +2,13 @@
 //! URLs, registry and login) that GitHub Actions and GitLab CI both map onto [`PipelineInfo`].
 //! Nothing here reads the process environment: callers pass the variables in as a [`CiEnv`].
 
+pub mod api_report;
 pub mod ci_env;
 pub mod github;
+pub mod github_api;
 pub mod github_output;
 pub mod gitlab;
+pub mod gitlab_api;
 pub mod gitlab_output;
 pub mod log;
 pub mod results;
