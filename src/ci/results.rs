@@ -54,7 +54,7 @@ impl CiResults<'_> {
     }
 
     /// Errors first (the failing Dockerfile line), then the run's warnings.
-    fn annotations(&self) -> Vec<Annotation> {
+    pub fn annotations(&self) -> Vec<Annotation> {
         let mut out = Vec::new();
         if let Some(e) = self.failure {
             failure_annotations(e, &mut out);
@@ -197,4 +197,34 @@ fn write(what: &'static str, path: &Path, content: &str) -> Result<(), ResultsEr
         path: path.to_owned(),
         source,
     })
+}
+
+/// The run as the API integrations (check run, commit status, MR note) describe it.
+pub fn api_outcome(results: &CiResults<'_>) -> super::api_report::BuildOutcome {
+    let images = results
+        .outcome
+        .map(|o| {
+            o.plan
+                .images
+                .iter()
+                .filter_map(|i| {
+                    let p = o.published.get(&i.name)?;
+                    Some(super::api_report::ImageRow {
+                        name: i.name.to_string(),
+                        reference: Some(p.reference()),
+                        result: p.outcome.word().to_owned(),
+                        seconds: Some(p.seconds),
+                        digest: Some(i.digest.to_string()),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    super::api_report::BuildOutcome {
+        success: results.failure.is_none(),
+        images,
+        failure: results
+            .failure
+            .map(|e| e.to_string().lines().next().unwrap_or_default().to_owned()),
+    }
 }

@@ -10,6 +10,8 @@ use clap::{Args, ValueEnum};
 use super::ProjectArgs;
 use crate::Error;
 use crate::build::{self, BuildLog, BuildOptions, PlainLog};
+use crate::ci::github_api::{CheckRunReport, GithubApiConfig, publish_check_run};
+use crate::ci::gitlab_api::{CommitStatusReport, GitlabApi, GitlabApiConfig, MergeRequestNote};
 use crate::ci::log::{CiLog, Dialect};
 use crate::ci::results::{self, CiResults};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
@@ -101,6 +103,16 @@ pub(crate) struct BuildArgs {
     /// GitLab: write the annotations report (a link per image) here.
     #[arg(long)]
     gitlab_annotations: Option<PathBuf>,
+    /// GitHub: also create a check run with the results and annotations (needs GITHUB_TOKEN
+    /// with `checks: write`).
+    #[arg(long)]
+    github_check_run: bool,
+    /// GitLab: post a commit status (needs GITLAB_TOKEN: an access token with `api` scope).
+    #[arg(long)]
+    gitlab_commit_status: bool,
+    /// GitLab: in merge request pipelines, post the results as a note (needs GITLAB_TOKEN).
+    #[arg(long)]
+    gitlab_mr_note: bool,
     /// Build engine: docker or buildah (default: WERF_BUILDAH_MODE decides, else docker).
     #[arg(long)]
     backend: Option<String>,
@@ -126,6 +138,38 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
                 .to_owned(),
         ));
     }
+
+    // API settings are checked before the build, so a wrong token never costs a long build.
+    let provider_of = pipeline.as_ref().map(|p| p.provider);
+    let github_api = match (args.github_check_run, provider_of) {
+        (false, _) => None,
+        (true, Some(CiProvider::GitHub)) => {
+            Some(GithubApiConfig::from_env(&env).map_err(|e| Error::Usage(e.to_string()))?)
+        }
+        (true, _) => {
+            return Err(Error::Usage(
+                "--github-check-run needs a GitHub Actions job (GITHUB_ACTIONS=true, or --ci \
+                 github)"
+                    .to_owned(),
+            ));
+        }
+    };
+    let gitlab_api = match (
+        args.gitlab_commit_status || args.gitlab_mr_note,
+        provider_of,
+    ) {
+        (false, _) => None,
+        (true, Some(CiProvider::GitLab)) => {
+            Some(GitlabApiConfig::from_env(&env).map_err(|e| Error::Usage(e.to_string()))?)
+        }
+        (true, _) => {
+            return Err(Error::Usage(
+                "--gitlab-commit-status and --gitlab-mr-note need a GitLab CI job \
+                 (GITLAB_CI=true, or --ci gitlab)"
+                    .to_owned(),
+            ));
+        }
+    };
 
     let plan = plan::plan(&PlanRequest {
         dir: args.project.dir.clone(),
@@ -281,6 +325,17 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
                 args.gitlab_annotations.as_deref(),
             ),
         };
+        let api_warnings = runtime.block_on(post_to_apis(
+            &ci_results,
+            info,
+            github_api.as_ref(),
+            gitlab_api
+                .as_ref()
+                .map(|c| (c, args.gitlab_commit_status, args.gitlab_mr_note)),
+        ));
+        for w in api_warnings {
+            log.warning(&w);
+        }
         match written {
             Ok(warnings) => {
                 for w in warnings {
@@ -293,6 +348,57 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         }
     }
     result.map(|_| ()).map_err(Error::Build)
+}
+
+/// Posts the results to the APIs the user opted into. Their failures are warnings: the images
+/// are built and published whatever the API says.
+async fn post_to_apis(
+    results: &CiResults<'_>,
+    info: &ci::PipelineInfo,
+    github: Option<&GithubApiConfig>,
+    gitlab: Option<(&GitlabApiConfig, bool, bool)>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let outcome = results::api_outcome(results);
+    if let Some(cfg) = github {
+        let run = CheckRunReport::from_outcome(info, &outcome, results.annotations());
+        match publish_check_run(cfg, &run).await {
+            Ok(p) => println!(
+                "slipway: check run {} created{}",
+                p.id.0,
+                p.html_url.map(|u| format!(": {u}")).unwrap_or_default()
+            ),
+            Err(e) => warnings.push(format!("the check run was not created: {e}")),
+        }
+    }
+    if let Some((cfg, status, note)) = gitlab {
+        match GitlabApi::connect(cfg).await {
+            Err(e) => warnings.push(format!("GitLab API: {e}")),
+            Ok(api) => {
+                if status {
+                    let report = CommitStatusReport::from_outcome(info, &outcome);
+                    match api.commit_status(&report).await {
+                        Ok(()) => println!("slipway: commit status posted"),
+                        Err(e) => warnings.push(format!("the commit status was not posted: {e}")),
+                    }
+                }
+                if note {
+                    match MergeRequestNote::from_outcome(info, &outcome) {
+                        None => println!(
+                            "slipway: no merge request note: this is not a merge request pipeline"
+                        ),
+                        Some(n) => match api.mr_note(&n).await {
+                            Ok(()) => println!("slipway: merge request note posted"),
+                            Err(e) => {
+                                warnings.push(format!("the merge request note was not posted: {e}"))
+                            }
+                        },
+                    }
+                }
+            }
+        }
+    }
+    warnings
 }
 
 fn with_env(mut flags: Vec<String>, prefix: &str) -> Vec<String> {

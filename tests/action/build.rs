@@ -96,6 +96,42 @@ fn output(outputs: &str, name: &str) -> String {
     panic!("no output {name} in:\n{outputs}");
 }
 
+/// A one-request stand-in for the GitHub API on loopback: records the request (head and body)
+/// and answers 201 with a check run id.
+fn check_run_server() -> (String, std::thread::JoinHandle<(String, serde_json::Value)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let reply = r#"{"id":77,"html_url":"https://github.example/Acme/Demo/runs/77"}"#;
+        write!(
+            &stream,
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+            reply.len()
+        )
+        .unwrap();
+        (head, serde_json::from_slice(&body).unwrap())
+    });
+    (url, handle)
+}
+
 fn assert_no_secret(step: &Step, what: &str) {
     // The one place the token may stand is GitHub's own mask command, which hides it.
     let shown: Vec<&str> = step
@@ -212,9 +248,15 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
     // An uncommitted change that backend would use is left out, with a warning.
     project.write("backend/run.sh", "#!/bin/sh\necho uncommitted\n");
     let repo = unique_repo(OPEN, "gha-fail");
+    let (api, server) = check_run_server();
     let step = run_step(
         &project,
-        &[("INPUT_REPO", repo.as_str()), ("INPUT_IMAGES", "backend")],
+        &[
+            ("INPUT_REPO", repo.as_str()),
+            ("INPUT_IMAGES", "backend"),
+            ("INPUT_EXTRA_ARGS", "--github-check-run"),
+            ("GITHUB_API_URL", api.as_str()),
+        ],
     );
     assert_eq!(step.code, 1, "{}\n{}", step.stdout, step.stderr);
     let error = step
@@ -251,5 +293,31 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
     );
     assert_eq!(step.outputs, "", "no outputs for a failed build");
     assert_no_secret(&step, "a failed run");
+
+    // The opt-in check run carries the failure at its line.
+    let (head, body) = server.join().unwrap();
+    assert!(
+        head.starts_with("POST /repos/Acme/Demo/check-runs HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase().contains(&format!(
+            "authorization: bearer {}",
+            TOKEN.to_ascii_lowercase()
+        )),
+        "{head}"
+    );
+    assert_eq!(body["conclusion"], "failure");
+    assert_eq!(body["status"], "completed");
+    let annotation = &body["output"]["annotations"][0];
+    assert_eq!(annotation["path"], "backend.Dockerfile");
+    assert_eq!(annotation["start_line"], 5);
+    assert_eq!(annotation["annotation_level"], "failure");
+    assert!(
+        step.stdout
+            .contains("slipway: check run 77 created: https://github.example/Acme/Demo/runs/77"),
+        "{}",
+        step.stdout
+    );
     assert!(!Path::new(&repo).exists());
 }

@@ -171,3 +171,32 @@ fn ci_flags_without_a_pipeline() {
         run.stderr
     );
 }
+
+#[test]
+fn gitlab_api_flags_refuse_the_job_token_before_building() {
+    let repo = repo();
+    let env = [
+        ("GITLAB_CI", "true"),
+        ("CI_COMMIT_SHA", SHA),
+        ("CI_PROJECT_URL", "https://gitlab.example/acme/demo"),
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_JOB_TOKEN", "glcbt-jobTokenSecret"),
+    ];
+    for flag in ["--gitlab-commit-status", "--gitlab-mr-note"] {
+        let run = repo.slipway(&["build", flag], &env);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            "error: GitLab commit statuses and merge request notes need an access token, but only CI_JOB_TOKEN is available and GitLab does not accept a job token for them: create a project access token (or a personal access token) with the `api` scope and at least the Developer role, store it as a masked CI/CD variable named GITLAB_TOKEN, and run again\n"
+        );
+        assert!(run.stdout.is_empty(), "nothing was built: {}", run.stdout);
+        assert!(!run.stderr.contains("glcbt-jobTokenSecret"));
+    }
+    let run = repo.slipway(&["build", "--github-check-run"], &env);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: --github-check-run needs a GitHub Actions job (GITHUB_ACTIONS=true, or --ci github)\n"
+    );
+}
