@@ -339,3 +339,87 @@ fn doctor_checks_the_registry_credentials() {
     );
     assert!(tags(&repo).is_empty(), "the check pushes nothing");
 }
+
+#[test]
+fn buildah_concurrent_builders_and_repo_roles() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "buildah-race");
+    // Two runners, each with its own storage, race on the same digest.
+    let storages = [Storage::new("vfs"), Storage::new("vfs")];
+    let reports: Vec<std::path::PathBuf> = (0..2)
+        .map(|i| project.path().join(format!("race{i}.json")))
+        .collect();
+    std::thread::scope(|s| {
+        for (storage, report) in storages.iter().zip(&reports) {
+            let (project, repo) = (&project, &repo);
+            s.spawn(move || {
+                project
+                    .slipway(
+                        &[
+                            "build",
+                            "--backend",
+                            "buildah",
+                            "--repo",
+                            repo,
+                            "--report-path",
+                            report.to_str().unwrap(),
+                            "backend",
+                        ],
+                        &storage.env(),
+                    )
+                    .ok();
+            });
+        }
+    });
+    assert_eq!(tags(&repo).len(), 1, "exactly one tag for the digest");
+    let named: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(r).unwrap()).unwrap();
+            v["Images"]["backend"]["DockerTag"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(named[0], named[1]);
+    assert_eq!(vec![named[0].clone()], tags(&repo));
+
+    // The secondary, cache and final repos and custom tags with the buildah backend.
+    let primary = unique_repo(OPEN, "buildah-primary");
+    let cache = unique_repo(OPEN, "buildah-cache");
+    let final_repo = unique_repo(OPEN, "buildah-final");
+    let run = project
+        .slipway(
+            &[
+                "build",
+                "--backend",
+                "buildah",
+                "--repo",
+                &primary,
+                "--secondary-repo",
+                &repo,
+                "--cache-repo",
+                &cache,
+                "--final-repo",
+                &final_repo,
+                "--add-custom-tag",
+                "%image%-latest",
+            ],
+            &storages[0].env(),
+        )
+        .ok();
+    assert_eq!(run.result_of("backend"), "copied", "{}", run.stdout);
+    assert_eq!(run.result_of("frontend"), "built", "{}", run.stdout);
+    assert_eq!(tags(&primary).len(), 3);
+    assert_eq!(tags(&cache), tags(&primary), "the cache repo is filled");
+    let finals = tags(&final_repo);
+    for tag in [
+        "backend-latest",
+        "frontend-latest",
+        "frontend-assets-latest",
+    ] {
+        assert!(finals.contains(&tag.to_owned()), "{finals:?}");
+    }
+}
