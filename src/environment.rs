@@ -105,3 +105,10 @@ pub fn path_dirs() -> Vec<PathBuf> {
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default()
 }
+
+/// The docker CLI for builds that forward an SSH agent: `SLIPWAY_DOCKER_CLI`, else `docker`.
+pub fn docker_cli() -> PathBuf {
+    std::env::var_os("SLIPWAY_DOCKER_CLI")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("docker"), PathBuf::from)
+}

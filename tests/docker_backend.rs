@@ -285,20 +285,74 @@ async fn unreachable_engine_says_how_to_fix_it() {
     }
 }
 
+/// An ssh-agent for one test, stopped on drop.
+struct Agent {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Agent {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(dir.path().join("agent.sock"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent runs (scripts/setup installs openssh-client)");
+        let agent = Self { dir, child };
+        for _ in 0..100 {
+            if agent.socket().exists() {
+                return agent;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("ssh-agent did not start");
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("agent.sock")
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SSH_DOCKERFILE: &str = "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=ssh [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox test -S \\\"$SSH_AUTH_SOCK\\\" && /bin/busybox echo agent-forwarded\"]\n";
+
 #[tokio::test(flavor = "multi_thread")]
-async fn ssh_forwarding_is_refused_clearly() {
-    let backend = backend().await;
-    let mut req = request(
-        context(TINY, vec![]),
-        vec![1, 2, 3],
-        &format!("{}:t", unique("")),
-    );
+async fn ssh_builds_forward_the_agent_through_buildkit() {
+    // Debian's docker.io CLI has BuildKit built in; builds with `ssh` go through it.
+    let backend = backend().await.with_cli(PathBuf::from("/usr/bin/docker"));
+    let agent = Agent::start();
+    let tag = format!("{}:ssh", unique(""));
+    let mut req = request(context(SSH_DOCKERFILE, vec![]), vec![1, 2, 3], &tag);
+    req.ssh = Some("default".to_owned());
+    req.ssh_auth_sock = Some(agent.socket());
+    let (sink, lines) = collecting_sink();
+    let built = backend.build(req, sink).await.unwrap();
+    assert!(built.id.starts_with("sha256:"));
+    let lines = lines.lock().unwrap().join("\n");
+    assert!(lines.contains("agent-forwarded"), "{lines}");
+    let info = backend.inspect(&tag).await.unwrap().unwrap();
+    assert_eq!(info.labels["slipway-test"], tag, "labels reach the image");
+    backend.untag(&tag).await.unwrap();
+
+    // Without an agent the build is refused before it starts.
+    let mut req = request(context(SSH_DOCKERFILE, vec![]), vec![1, 2, 3], &tag);
     req.ssh = Some("default".to_owned());
     let (sink, _) = collecting_sink();
     let err = backend.build(req, sink).await.unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("needs BuildKit"), "{text}");
-    assert!(text.contains("docker buildx build --ssh default"), "{text}");
+    assert!(
+        err.to_string()
+            .starts_with("image tiny sets `ssh: default`, but SSH_AUTH_SOCK is not set: "),
+        "{err}"
+    );
 }
 
 /// The manifest digest the registry serves for `repo:tag`.

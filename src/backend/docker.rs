@@ -6,9 +6,11 @@
 //! (docker.io 20.10 among them) run anyway.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::names::ImageName;
 
 use bollard::errors::Error as DockerError;
 use bollard::models::BuildInfo;
@@ -41,6 +43,9 @@ const TAIL_LINES: usize = 15;
 pub struct DockerBackend {
     client: Docker,
     address: String,
+    /// The docker CLI, for builds that forward an SSH agent (BuildKit needs a gRPC session
+    /// the engine API does not offer).
+    cli: PathBuf,
 }
 
 impl DockerBackend {
@@ -73,10 +78,20 @@ impl DockerBackend {
         within_timeout(async { client.ping().await.map(|_| ()) })
             .await
             .map_err(&unreachable)?;
-        Ok(Self { client, address })
+        Ok(Self {
+            client,
+            address,
+            cli: PathBuf::from("docker"),
+        })
     }
 
     /// The engine's address, as given or defaulted.
+    /// Uses `cli` (a docker CLI with BuildKit) for builds that set `ssh`.
+    pub fn with_cli(mut self, cli: PathBuf) -> Self {
+        self.cli = cli;
+        self
+    }
+
     pub fn address(&self) -> &str {
         &self.address
     }
@@ -325,6 +340,20 @@ fn pushed_digest(status: &str) -> Option<&str> {
     digest.starts_with("sha256:").then_some(digest)
 }
 
+impl DockerBackend {
+    async fn built(&self, image: &ImageName, tag: &str) -> Result<Built, BackendError> {
+        let info = self.inspect(tag).await?.ok_or_else(|| {
+            BackendError::Engine(format!(
+                "the build of image {image} ended without an image tagged {tag}"
+            ))
+        })?;
+        Ok(Built {
+            id: info.id,
+            size: info.size,
+        })
+    }
+}
+
 impl Backend for DockerBackend {
     fn name(&self) -> &'static str {
         "docker"
@@ -342,13 +371,30 @@ impl Backend for DockerBackend {
             add_host,
             network,
             ssh,
-            ssh_auth_sock: _,
+            ssh_auth_sock,
             labels,
             registry_credentials,
             tag,
         } = request;
-        if let Some(ssh) = ssh {
-            return Err(BackendError::SshNeedsBuildKit { image, ssh });
+        if let Some(ssh) = &ssh {
+            super::buildkit_cli::CliBuild {
+                cli: &self.cli,
+                address: &self.address,
+                image: &image,
+                dockerfile: &dockerfile,
+                dockerfile_display: &dockerfile_display,
+                target: target.as_deref(),
+                build_args: &build_args,
+                add_host: &add_host,
+                network: network.as_deref(),
+                labels: &labels,
+                ssh,
+                ssh_auth_sock: ssh_auth_sock.as_deref(),
+                tag: &tag,
+            }
+            .run(context, log)
+            .await?;
+            return self.built(&image, &tag).await;
         }
         let options = BuildImageOptions {
             dockerfile,
@@ -433,15 +479,7 @@ impl Backend for DockerBackend {
             });
         }
         output.flush();
-        let info = self.inspect(&tag).await?.ok_or_else(|| {
-            BackendError::Engine(format!(
-                "the build of image {image} ended without an image tagged {tag}"
-            ))
-        })?;
-        Ok(Built {
-            id: info.id,
-            size: info.size,
-        })
+        self.built(&image, &tag).await
     }
 
     async fn push(

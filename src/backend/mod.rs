@@ -2,6 +2,7 @@
 //! describes it. The pipeline only sees [`Backend`]; the Docker engine is the first one.
 
 pub mod buildah;
+pub mod buildkit_cli;
 pub mod docker;
 mod select;
 
@@ -89,13 +90,11 @@ pub enum BackendError {
         explanations: Vec<String>,
     },
     #[error(
-        "image {image} asks for SSH agent forwarding (`ssh: {ssh}` in werf.yaml), which needs \
-         BuildKit; the Docker engine backend builds with the classic builder, which cannot \
-         forward an agent into RUN instructions. Fetch private sources before the build instead \
-         (commit them or add them with contextAddFiles) and remove `ssh`, or build this image \
-         with BuildKit (`docker buildx build --ssh default`)"
+        "image {image} sets `ssh: {ssh}`, but SSH_AUTH_SOCK is not set: start an agent \
+         (`eval $(ssh-agent)` and `ssh-add`, or webfactory/ssh-agent in GitHub Actions), or give \
+         a socket or key path in werf.yaml (`ssh: default=/path`)"
     )]
-    SshNeedsBuildKit { image: ImageName, ssh: String },
+    SshAgentMissing { image: ImageName, ssh: String },
     #[error("pushing {reference} failed: {message}")]
     Push { reference: String, message: String },
     #[error("Docker engine: {0}")]

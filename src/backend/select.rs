@@ -25,7 +25,9 @@ pub async fn select(
         .map_err(buildah::setup::SetupError::from)?;
     match choice {
         BackendChoice::Docker => Ok(SelectedBackend::Docker(
-            DockerBackend::connect(environment::docker_host().as_deref()).await?,
+            DockerBackend::connect(environment::docker_host().as_deref())
+                .await?
+                .with_cli(environment::docker_cli()),
         )),
         BackendChoice::Buildah(requested) => {
             mode::require_repo(repo).map_err(buildah::setup::SetupError::from)?;
