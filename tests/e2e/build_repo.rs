@@ -1,7 +1,9 @@
 //! Building the example into registries: reuse, partial rebuilds, repo roles, custom tags,
 //! reports consumed by a deploy step, and concurrent builders.
 
-use crate::common::{AUTH, OPEN, Project, envfile, tags, unique_repo};
+use crate::common::{
+    AUTH, OPEN, Project, assert_one_published_tag, envfile, json_file, tags, unique_repo,
+};
 
 #[test]
 fn builds_then_reuses_then_rebuilds_only_what_changed() {
@@ -134,8 +136,7 @@ fn json_report_names_real_values() {
             &[("WERF_CONTAINERIZED", "yes")],
         )
         .ok();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = json_file(&report);
     assert_eq!(v["Images"]["backend"]["Rebuilt"], false);
     assert_eq!(v["Runtime"]["InContainer"], true);
     assert_eq!(v["Images"]["backend"]["DockerTag"], tag);
@@ -271,18 +272,5 @@ fn concurrent_builders_publish_one_tag() {
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(tags(&repo).len(), 1, "exactly one tag for the digest");
-    let named: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(r).unwrap()).unwrap();
-            v["Images"]["backend"]["DockerTag"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(named[0], named[1]);
-    assert_eq!(vec![named[0].clone()], tags(&repo));
+    assert_one_published_tag(&repo, &reports);
 }

@@ -2,7 +2,9 @@
 //! with both storage drivers, each test in a storage root of its own (`SLIPWAY_BUILDAH_ROOT`);
 //! reuse across the Docker and buildah backends; and `slipway doctor` on this machine.
 
-use crate::common::{AUTH, OPEN, Project, tags, unique_repo, which};
+use crate::common::{
+    AUTH, OPEN, Project, assert_one_published_tag, json_file, tags, unique_repo, which,
+};
 
 /// A private buildah storage for one test, with the storage driver to use.
 struct Storage {
@@ -50,8 +52,7 @@ fn builds_reuses_and_rebuilds_only_what_changed(driver: &'static str) {
         first.stdout
     );
     assert_eq!(tags(&repo).len(), 3);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = json_file(&report);
     assert_eq!(v["Runtime"]["Backend"], "buildah");
     let backend = &v["Images"]["backend"];
     assert_eq!(backend["Rebuilt"], true);
@@ -78,8 +79,7 @@ fn builds_reuses_and_rebuilds_only_what_changed(driver: &'static str) {
     assert_eq!(tags(&repo).len(), 4);
 
     // What buildah pushed runs in the Docker engine as it did when Docker built it.
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = json_file(&report);
     let name = v["Images"]["backend"]["DockerImageName"].as_str().unwrap();
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -371,20 +371,7 @@ fn buildah_concurrent_builders_and_repo_roles() {
             });
         }
     });
-    assert_eq!(tags(&repo).len(), 1, "exactly one tag for the digest");
-    let named: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(r).unwrap()).unwrap();
-            v["Images"]["backend"]["DockerTag"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(named[0], named[1]);
-    assert_eq!(vec![named[0].clone()], tags(&repo));
+    assert_one_published_tag(&repo, &reports);
 
     // The secondary, cache and final repos and custom tags with the buildah backend.
     let primary = unique_repo(OPEN, "buildah-primary");

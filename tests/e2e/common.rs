@@ -249,6 +249,30 @@ impl Run {
     }
 }
 
+/// Reads a JSON report.
+pub fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Concurrent builders of backend's digest: the repo holds exactly one tag for it, and every
+/// builder's JSON report names that tag.
+pub fn assert_one_published_tag(repo: &str, reports: &[PathBuf]) {
+    let published = tags(repo);
+    assert_eq!(
+        published.len(),
+        1,
+        "exactly one tag for the digest: {published:?}"
+    );
+    for r in reports {
+        assert_eq!(
+            json_file(r)["Images"]["backend"]["DockerTag"],
+            published[0].as_str(),
+            "{}",
+            r.display()
+        );
+    }
+}
+
 /// Reads an envfile report into pairs.
 pub fn envfile(path: &Path) -> Vec<(String, String)> {
     std::fs::read_to_string(path)

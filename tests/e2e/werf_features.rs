@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::common::{AUTH, OPEN, Project, tags, unique_repo};
+use crate::common::{AUTH, OPEN, Project, json_file, tags, unique_repo};
 
 const BASE: &str = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
 
@@ -51,8 +51,7 @@ fn imports_pull_the_dependency_from_an_authenticated_repo() {
         .ok();
     assert_eq!(run.result_of("base"), "reused");
     assert_eq!(run.result_of("app"), "built");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = json_file(&report);
     let app_ref = v["Images"]["app"]["DockerImageName"].as_str().unwrap();
     let printed = docker(&["run", "--rm", app_ref]);
     assert_eq!(
@@ -118,8 +117,7 @@ fn use_custom_tag_names_the_custom_tag_in_the_report() {
             &[],
         )
         .ok();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = json_file(&report);
     assert_eq!(v["Images"]["backend"]["DockerTag"], "backend-v1");
     assert_eq!(
         v["Images"]["backend"]["DockerImageName"],
