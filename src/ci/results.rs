@@ -7,7 +7,8 @@ use super::github_output::{self, Annotation, AnnotationPlan, Severity, SummaryRo
 use super::gitlab_output;
 use super::{CiEnv, ImageRef, PipelineInfo, RandomToken};
 use crate::backend::BackendError;
-use crate::build::{BuildError, BuildOutcome, Outcome};
+use crate::build::{BuildError, BuildOutcome, Outcome, Published};
+use crate::plan::PlannedImage;
 use crate::report;
 
 /// A finished run, as the CI integrations see it.
@@ -39,18 +40,23 @@ pub enum ResultsError {
 }
 
 impl CiResults<'_> {
+    /// The published images of a successful run, in plan order (sorted by name).
+    fn published(&self) -> impl Iterator<Item = (&PlannedImage, &Published)> {
+        self.outcome.into_iter().flat_map(|o| {
+            o.plan
+                .images
+                .iter()
+                .filter_map(|i| Some((i, o.published.get(&i.name)?)))
+        })
+    }
+
     fn images(&self) -> Vec<ImageRef> {
-        self.outcome
-            .map(|o| {
-                o.published
-                    .iter()
-                    .map(|(name, p)| ImageRef {
-                        name: name.clone(),
-                        reference: p.reference(),
-                    })
-                    .collect()
+        self.published()
+            .map(|(i, p)| ImageRef {
+                name: i.name.clone(),
+                reference: p.reference(),
             })
-            .unwrap_or_default()
+            .collect()
     }
 
     /// Errors first (the failing Dockerfile line), then the run's warnings.
@@ -129,29 +135,18 @@ pub fn github(results: &CiResults<'_>, env: &CiEnv) -> Result<Vec<String>, Resul
     }
     if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
         let rows: Vec<SummaryRow> = results
-            .outcome
-            .map(|o| {
-                o.plan
-                    .images
-                    .iter()
-                    .filter_map(|i| {
-                        let p = o.published.get(&i.name)?;
-                        Some(SummaryRow {
-                            image: i.name.clone(),
-                            reference: p.reference(),
-                            outcome: match p.outcome {
-                                Outcome::Built => github_output::BuildOutcome::Built,
-                                Outcome::Reused | Outcome::Copied(_) => {
-                                    github_output::BuildOutcome::Reused
-                                }
-                            },
-                            seconds: p.seconds,
-                            digest: Some(i.digest.to_string()),
-                        })
-                    })
-                    .collect()
+            .published()
+            .map(|(i, p)| SummaryRow {
+                image: i.name.clone(),
+                reference: p.reference(),
+                outcome: match p.outcome {
+                    Outcome::Built => github_output::BuildOutcome::Built,
+                    Outcome::Reused | Outcome::Copied(_) => github_output::BuildOutcome::Reused,
+                },
+                seconds: p.seconds,
+                digest: Some(i.digest.to_string()),
             })
-            .unwrap_or_default();
+            .collect();
         let title = match results.outcome {
             Some(_) => format!("slipway build: {} images", rows.len()),
             None => "slipway build failed".to_owned(),
@@ -202,24 +197,15 @@ fn write(what: &'static str, path: &Path, content: &str) -> Result<(), ResultsEr
 /// The run as the API integrations (check run, commit status, MR note) describe it.
 pub fn api_outcome(results: &CiResults<'_>) -> super::api_report::BuildOutcome {
     let images = results
-        .outcome
-        .map(|o| {
-            o.plan
-                .images
-                .iter()
-                .filter_map(|i| {
-                    let p = o.published.get(&i.name)?;
-                    Some(super::api_report::ImageRow {
-                        name: i.name.to_string(),
-                        reference: Some(p.reference()),
-                        result: p.outcome.word().to_owned(),
-                        seconds: Some(p.seconds),
-                        digest: Some(i.digest.to_string()),
-                    })
-                })
-                .collect()
+        .published()
+        .map(|(i, p)| super::api_report::ImageRow {
+            name: i.name.to_string(),
+            reference: Some(p.reference()),
+            result: p.outcome.word().to_owned(),
+            seconds: Some(p.seconds),
+            digest: Some(i.digest.to_string()),
         })
-        .unwrap_or_default();
+        .collect();
     super::api_report::BuildOutcome {
         success: results.failure.is_none(),
         images,
