@@ -35,7 +35,8 @@ fn imports_pull_the_dependency_from_an_authenticated_repo() {
     // The engine no longer has the base image: building app pulls it from the repo, which
     // needs the login.
     let base_tag = tags(&repo).pop().unwrap();
-    docker(&["rmi", &format!("{repo}:{base_tag}")]);
+    // Without pruning: the base's parent layers are cached steps other tests are building on.
+    docker(&["rmi", "--no-prune", &format!("{repo}:{base_tag}")]);
     let report = project.path().join("report.json");
     let run = project
         .slipway(
