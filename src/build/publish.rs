@@ -1,6 +1,10 @@
 //! One image's way into storage: reuse a published digest, copy it from a cache or secondary
 //! repo, or build it and publish it under the digest's lock without overwriting anything.
 
+mod stapel;
+
+pub use stapel::StapelDirs;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -81,6 +85,7 @@ pub struct Store {
     registry: RegistryClient,
     sync: Synchronization,
     log: Arc<dyn BuildLog>,
+    stapel_dirs: StapelDirs,
 }
 
 impl Store {
@@ -92,6 +97,7 @@ impl Store {
         sync: Synchronization,
         labels: BTreeMap<String, String>,
         log: Arc<dyn BuildLog>,
+        stapel_dirs: StapelDirs,
     ) -> Result<Self, BuildError> {
         let kind = match repos {
             None => Kind::Local { project },
@@ -132,6 +138,7 @@ impl Store {
             registry,
             sync,
             log,
+            stapel_dirs,
         })
     }
 
@@ -148,6 +155,9 @@ impl Store {
         let started = Instant::now();
         let digest = &image.digest;
         let (stage, outcome) = match &self.kind {
+            _ if image.stapel.is_some() => {
+                self.publish_stapel(plan, image, deps, backend, log).await?
+            }
             Kind::Local { project } => {
                 let _lock = self.sync.lock(project, digest).await?;
                 let local = StageIndex::from_tags(

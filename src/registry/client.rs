@@ -333,6 +333,70 @@ impl RegistryClient {
         }))
     }
 
+    /// The config labels of a single-platform `image`; None when the tag does not exist.
+    pub async fn labels(
+        &self,
+        image: &ImageRef,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, RegistryError> {
+        let s = self.session(image.repo.registry()).await?;
+        let Some(m) = self
+            .get_manifest(&s, &image.repo, image.tag.as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let cx = self.context(
+            &s,
+            format!("read the config of {image}"),
+            &image.repo,
+            "pull",
+        );
+        let Some(config) = &m.parsed.config else {
+            return Err(cx.error(Failure::Invalid(format!(
+                "the manifest ({}) has no config",
+                m.media_type
+            ))));
+        };
+        let url = format!(
+            "{}/v2/{}/blobs/{}",
+            s.base,
+            image.repo.path(),
+            config.digest
+        );
+        let res = self
+            .send(
+                &s,
+                image.repo.path(),
+                false,
+                reqwest::Method::GET,
+                &url,
+                None,
+            )
+            .await
+            .map_err(|f| cx.error(f))?;
+        if !res.status().is_success() {
+            return Err(cx.error(failure_of(res).await));
+        }
+        let body = res.bytes().await.map_err(|e| cx.error(e.into()))?;
+        #[derive(serde::Deserialize)]
+        struct Config {
+            config: Option<Inner>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Inner {
+            #[serde(rename = "Labels")]
+            labels: Option<std::collections::BTreeMap<String, String>>,
+        }
+        let parsed: Config = serde_json::from_slice(&body).map_err(|e| {
+            cx.error(Failure::Invalid(format!(
+                "the config is not valid JSON: {e}"
+            )))
+        })?;
+        Ok(Some(
+            parsed.config.and_then(|c| c.labels).unwrap_or_default(),
+        ))
+    }
+
     /// Puts `image`'s manifest under another tag of the same repo.
     pub async fn add_tag(&self, image: &ImageRef, tag: &Tag) -> Result<(), RegistryError> {
         let s = self.session(image.repo.registry()).await?;

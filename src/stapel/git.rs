@@ -59,9 +59,10 @@ pub struct GitError {
     pub message: String,
 }
 
-/// The project's repository, pinned to the commit being built.
+/// The project's repository, pinned to the commit being built. Behind a mutex (libgit2 handles
+/// are not shared between threads) so that builds can hold it across await points.
 pub struct Git {
-    repo: Repository,
+    repo: std::sync::Mutex<Repository>,
     dir: PathBuf,
     head: Oid,
 }
@@ -75,7 +76,7 @@ impl Git {
         let repo = Repository::open(repo_dir).map_err(|e| err(e.message().to_owned()))?;
         let head = Oid::from_str(head).map_err(|e| err(e.message().to_owned()))?;
         Ok(Self {
-            repo,
+            repo: std::sync::Mutex::new(repo),
             dir: repo_dir.to_owned(),
             head,
         })
@@ -83,6 +84,10 @@ impl Git {
 
     pub fn head(&self) -> Oid {
         self.head
+    }
+
+    fn repo(&self) -> std::sync::MutexGuard<'_, Repository> {
+        self.repo.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn error(&self, e: git2::Error) -> GitError {
@@ -95,18 +100,16 @@ impl Git {
     /// Whether `commit` exists here and HEAD is it or descends from it: only such stages may be
     /// reused (a stage built on another branch's later commit would bring in foreign files).
     pub fn is_ancestor(&self, commit: Oid) -> bool {
+        let repo = self.repo();
         commit == self.head
-            || (self.repo.find_commit(commit).is_ok()
-                && self
-                    .repo
-                    .graph_descendant_of(self.head, commit)
-                    .unwrap_or(false))
+            || (repo.find_commit(commit).is_ok()
+                && repo.graph_descendant_of(self.head, commit).unwrap_or(false))
     }
 
     /// The mapping's files at `commit`, sorted by path; submodules are left out.
     pub fn files(&self, commit: Oid, mapping: &GitMapping) -> Result<Vec<GitFile>, GitError> {
-        let tree = self
-            .repo
+        let repo = self.repo();
+        let tree = repo
             .find_commit(commit)
             .and_then(|c| c.tree())
             .map_err(|e| self.error(e))?;
@@ -116,7 +119,7 @@ impl Git {
         } else {
             match tree.get_path(Path::new(add)) {
                 Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                    self.repo.find_tree(entry.id()).map_err(|e| self.error(e))?
+                    repo.find_tree(entry.id()).map_err(|e| self.error(e))?
                 }
                 Ok(entry) => {
                     // `add` names a single file: it is the whole mapping, at `to` itself.
@@ -180,7 +183,7 @@ impl Git {
             seen.insert(f.path.clone());
             if old.get(&f.path) != Some(&f) {
                 patch.size += self
-                    .repo
+                    .repo()
                     .find_blob(f.oid)
                     .map(|b| b.size() as u64)
                     .unwrap_or(0);
@@ -193,7 +196,7 @@ impl Git {
 
     /// A blob's content (for the archives of git stages).
     pub fn blob(&self, oid: Oid) -> Result<Vec<u8>, GitError> {
-        self.repo
+        self.repo()
             .find_blob(oid)
             .map(|b| b.content().to_vec())
             .map_err(|e| self.error(e))

@@ -4,6 +4,8 @@
 
 pub mod git;
 pub mod paths;
+pub mod recipe;
+pub mod run;
 
 use std::collections::BTreeMap;
 use std::fmt;
