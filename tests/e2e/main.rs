@@ -6,4 +6,5 @@ mod build_repo;
 mod buildah;
 mod common;
 mod failures;
+mod stapel;
 mod werf_features;
