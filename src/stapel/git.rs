@@ -86,6 +86,13 @@ impl Git {
         self.head
     }
 
+    /// HEAD's commit time, in Unix seconds.
+    pub fn head_time(&self) -> u64 {
+        self.repo()
+            .find_commit(self.head)
+            .map_or(0, |c| c.time().seconds().max(0) as u64)
+    }
+
     fn repo(&self) -> std::sync::MutexGuard<'_, Repository> {
         self.repo.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -12,6 +12,9 @@ use super::git::{GitFile, Patch};
 pub struct Recipe {
     pub dockerfile: String,
     pub entries: Vec<ArchiveEntry>,
+    /// The files' modification time (0, or a patch's commit time: see
+    /// [`crate::context::archive::ContextArchive::with_mtime`]).
+    pub mtime: u64,
 }
 
 fn json(items: &[&str]) -> String {
@@ -40,6 +43,7 @@ pub fn from_image(base: &str) -> Recipe {
     Recipe {
         dockerfile: format!("FROM {base}\n"),
         entries: Vec::new(),
+        mtime: 0,
     }
 }
 
@@ -93,11 +97,13 @@ pub fn git_archive(from: &str, mappings: &[(&GitMapping, Vec<GitFile>)]) -> Reci
     Recipe {
         dockerfile,
         entries,
+        mtime: 0,
     }
 }
 
-/// A git patch: deleted files removed, changed and added files copied over.
-pub fn patch(from: &str, patches: &[(&GitMapping, Patch)]) -> Recipe {
+/// A git patch: deleted files removed, changed and added files copied over, dated `mtime`
+/// (the commit's time) so that a same-size change is still a change.
+pub fn patch(from: &str, patches: &[(&GitMapping, Patch)], mtime: u64) -> Recipe {
     let mut dockerfile = format!("FROM {from}\n");
     let deleted: Vec<String> = patches
         .iter()
@@ -122,6 +128,7 @@ pub fn patch(from: &str, patches: &[(&GitMapping, Patch)]) -> Recipe {
     Recipe {
         dockerfile,
         entries,
+        mtime,
     }
 }
 
@@ -184,6 +191,7 @@ pub fn imports(
     Ok(Recipe {
         dockerfile,
         entries: Vec::new(),
+        mtime: 0,
     })
 }
 
@@ -239,6 +247,7 @@ pub fn docker_instructions(from: &str, d: &DockerInstructions) -> Recipe {
     Recipe {
         dockerfile: out,
         entries: Vec::new(),
+        mtime: 0,
     }
 }
 
@@ -271,7 +280,7 @@ mod tests {
             deleted: vec!["gone.txt".into()],
             size: 3,
         };
-        let r = patch("base:1", &[(&m, p)]);
+        let r = patch("base:1", &[(&m, p)], 7);
         assert_eq!(
             r.dockerfile,
             "FROM base:1\nRUN [\"rm\",\"-rf\",\"--\",\"/app/gone.txt\"]\nCOPY --chown=app [\"patch0/\",\"/app/\"]\n"

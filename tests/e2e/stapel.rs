@@ -111,7 +111,16 @@ fn reference(run: &Run, image: &str) -> String {
 
 /// Runs `script` in `image` with the engine (pulling it from the registry if needed).
 fn in_image(image: &str, script: &str) -> String {
-    docker(&["run", "--rm", image, "sh", "-c", script])
+    docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        image,
+        "sh",
+        "-c",
+        script,
+    ])
 }
 
 /// The whole story on one backend; returns the first build's stage digests of `app`.
@@ -227,7 +236,10 @@ fn story(backend: &str, env: &[(&str, &str)]) -> Vec<String> {
         ),
         "a.txt\nnew.txt\nv2\n2\n"
     );
-    built.into_iter().map(|(s, _, d)| format!("{s} {d}")).collect()
+    built
+        .into_iter()
+        .map(|(s, _, d)| format!("{s} {d}"))
+        .collect()
 }
 
 #[test]
@@ -253,7 +265,10 @@ fn stapel_image_with_buildah_has_the_docker_stage_digests() {
         .slipway(&["build", "--repo", &docker_repo], &[])
         .ok();
     let on_buildah = project
-        .slipway(&["build", "--backend", "buildah", "--repo", &buildah_repo], &env)
+        .slipway(
+            &["build", "--backend", "buildah", "--repo", &buildah_repo],
+            &env,
+        )
         .ok();
     let digests = |run: &Run| -> Vec<String> {
         stages(run, "app")

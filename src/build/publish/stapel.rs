@@ -346,7 +346,9 @@ impl Store {
                 }
                 recipe::git_archive(prev, &mappings)
             }
-            StageName::GitCache | StageName::GitLatestPatch => recipe::patch(prev, &job.patches),
+            StageName::GitCache | StageName::GitLatestPatch => {
+                recipe::patch(prev, &job.patches, job.git.head_time())
+            }
             StageName::DockerInstructions => recipe::docker_instructions(prev, &config.docker),
             stage => {
                 if let Some(user) = stage.user_stage() {
@@ -381,6 +383,7 @@ impl Store {
             .map(|l| l.split(' ').next().unwrap_or(l))
             .collect();
         let registry_credentials = self.credentials_for(&froms).await?;
+        let mtime = recipe.mtime;
         let mut entries = recipe.entries;
         entries.push(ArchiveEntry {
             path: "Dockerfile".to_owned(),
@@ -391,7 +394,8 @@ impl Store {
             .build(
                 BuildRequest {
                     image: job.image.name.clone(),
-                    context: ContextArchive::new(job.plan.repo_dir.clone(), entries),
+                    context: ContextArchive::new(job.plan.repo_dir.clone(), entries)
+                        .with_mtime(mtime),
                     dockerfile: "Dockerfile".to_owned(),
                     dockerfile_display: format!("stage {}", job.stage),
                     instruction_lines: Vec::new(),
@@ -438,7 +442,7 @@ impl Store {
                 .map_err(|e| stapel_error(&job.image.name, e.to_string()))?;
             if patches.iter().any(|(_, p)| !p.is_empty()) {
                 let patched = format!("{tag}-patch-{}", std::process::id());
-                let recipe = recipe::patch(&from, &patches);
+                let recipe = recipe::patch(&from, &patches, job.git.head_time());
                 self.build_recipe(backend, job, recipe, &patched, Arc::clone(&sink))
                     .await?;
                 from = patched.clone();

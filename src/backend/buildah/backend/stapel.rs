@@ -55,7 +55,7 @@ impl BuildahBackend {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        let result = self.run_in(&request, &name, &log).await;
+        let result = self.run_in(&request, &name, &authfile, &log).await;
         if result.is_err() {
             let _ = self.run(&self.argv(&["rm", &name])).await;
         }
@@ -77,6 +77,7 @@ impl BuildahBackend {
         &self,
         request: &StageRun,
         name: &str,
+        authfile: &str,
         log: &LogSink,
     ) -> Result<(), BackendError> {
         let isolation = format!("--isolation={}", self.config.isolation.as_str());
@@ -122,7 +123,16 @@ impl BuildahBackend {
                 stderr.trim()
             )));
         }
-        let commit = ["commit", "--rm", "--format=docker", name, &request.tag];
+        // With its own auth file: buildah otherwise checks DOCKER_CONFIG's, which may not exist.
+        let commit = [
+            "commit",
+            "--rm",
+            "--format=docker",
+            "--authfile",
+            authfile,
+            name,
+            &request.tag,
+        ];
         let (ok, _, stderr) = self.run(&self.argv(&commit)).await?;
         if !ok {
             return Err(BackendError::Buildah(format!(
