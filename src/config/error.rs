@@ -15,10 +15,10 @@ pub enum Section {
     Meta,
     /// An image document; the names as written, joined by ", " for `image: [a, b]`, `~` when unnamed.
     Image(String),
-    /// A Stapel image document, named as [`Section::Image`].
-    Stapel(String),
+    /// A Stapel image document, named as [`Section::Image`] (boxed: keeps errors small).
+    Stapel(Box<str>),
     /// A Stapel `artifact:` document (werf 1.2).
-    Artifact(String),
+    Artifact(Box<str>),
     /// A document whose kind or name is not known yet.
     Document,
 }
@@ -27,10 +27,10 @@ impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Section::Meta => f.write_str("the meta section"),
-            Section::Image(name) | Section::Stapel(name) if name == "~" => {
-                f.write_str("the unnamed image")
-            }
-            Section::Image(name) | Section::Stapel(name) => write!(f, "image \"{name}\""),
+            Section::Image(name) if name == "~" => f.write_str("the unnamed image"),
+            Section::Stapel(name) if &**name == "~" => f.write_str("the unnamed image"),
+            Section::Image(name) => write!(f, "image \"{name}\""),
+            Section::Stapel(name) => write!(f, "image \"{name}\""),
             Section::Artifact(name) => write!(f, "artifact \"{name}\""),
             Section::Document => f.write_str("this document"),
         }

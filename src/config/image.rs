@@ -190,12 +190,12 @@ fn read_stapel(
             }
             let text = fields.scalar(node, &at)?.unwrap_or_default();
             let name = parse_name(fields, &at, &text)?;
-            fields.section = Section::Artifact(name.to_string());
+            fields.section = Section::Artifact(name.to_string().into());
             vec![(name, None)]
         }
         None => {
             let names = read_names(fields, entries)?;
-            fields.section = Section::Stapel(label(&names));
+            fields.section = Section::Stapel(label(&names).into());
             names
         }
     };

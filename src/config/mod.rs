@@ -332,7 +332,7 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
                 path: path.to_owned(),
                 line,
                 column,
-                section: Section::Stapel(image.config.name.to_string()),
+                section: Section::Stapel(image.config.name.to_string().into()),
                 dependency: name.clone(),
                 hint,
             });

@@ -262,11 +262,14 @@ fn invalid(fields: &Fields, at: &[Step], message: String) -> ConfigError {
     }
 }
 
+/// A list entry that is a mapping: its path and its entries.
+type Item<'n> = (Vec<Step<'static>>, &'n [(String, Node)]);
+
 fn items<'n>(
     fields: &Fields,
     node: &'n Node,
     key: &'static str,
-) -> Result<Vec<(Vec<Step<'static>>, &'n [(String, Node)])>, ConfigError> {
+) -> Result<Vec<Item<'n>>, ConfigError> {
     let list = fields.list(node, &[Step::Key(key)])?;
     let mut out = Vec::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {

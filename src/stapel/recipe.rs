@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn patches_delete_then_copy() {
         let m = mapping("/app");
-        let oid = git2::Oid::zero();
+        let oid = git2::Oid::ZERO_SHA1;
         let p = Patch {
             changed: vec![GitFile {
                 path: "a/b.txt".into(),
