@@ -9,6 +9,8 @@ use std::time::Instant;
 use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
 use crate::config::ImportKind;
+use crate::inputs::DigestInputs;
+use crate::inputs::previous::{self, LabelCache};
 use crate::names::{Digest, ImageName};
 use crate::plan::{Plan, PlannedImage};
 use crate::registry::{ImageRef, RegistryClient, RepoName, Tag};
@@ -52,6 +54,8 @@ pub struct Published {
     pub size: u64,
     pub outcome: Outcome,
     pub seconds: f64,
+    /// Why the image was built (empty when it was not).
+    pub rebuild_reasons: Vec<String>,
 }
 
 impl Published {
@@ -81,6 +85,8 @@ pub struct Store {
     registry: RegistryClient,
     sync: Synchronization,
     log: Arc<dyn BuildLog>,
+    /// Digest inputs read from published images, for rebuild reasons.
+    inputs: LabelCache,
 }
 
 impl Store {
@@ -132,6 +138,7 @@ impl Store {
             registry,
             sync,
             log,
+            inputs: LabelCache::default(),
         })
     }
 
@@ -147,6 +154,7 @@ impl Store {
     ) -> Result<Published, BuildError> {
         let started = Instant::now();
         let digest = &image.digest;
+        let mut reasons = Vec::new();
         let (stage, outcome) = match &self.kind {
             Kind::Local { project } => {
                 let _lock = self.sync.lock(project, digest).await?;
@@ -160,6 +168,8 @@ impl Store {
                 match local.get(digest) {
                     Some(stage) => (stage.clone(), Outcome::Reused),
                     None => {
+                        reasons = self.local_reasons(image, project, &local, backend).await?;
+                        self.log_reasons(image, &reasons);
                         let stage = StageTag::now(digest.clone());
                         let tag = format!("{project}:{stage}");
                         self.build(plan, image, deps, backend, ssh_auth_sock, &tag)
@@ -198,6 +208,9 @@ impl Store {
                                     .await?
                             }
                             None => {
+                                let index = lock(primary).clone();
+                                reasons = self.repo_reasons(image, &repos.primary, &index).await;
+                                self.log_reasons(image, &reasons);
                                 self.build_and_push(
                                     plan,
                                     image,
@@ -216,6 +229,9 @@ impl Store {
         };
         let mut published = self.describe(image, &stage, outcome, backend).await?;
         published.seconds = started.elapsed().as_secs_f64();
+        if outcome == Outcome::Built {
+            published.rebuild_reasons = reasons;
+        }
         let verb = match outcome {
             Outcome::Built => "built and published as".to_owned(),
             Outcome::Reused => "reused".to_owned(),
@@ -228,6 +244,74 @@ impl Store {
             published.seconds
         ));
         Ok(published)
+    }
+
+    /// Why `image` builds: its inputs against those of its newest build in the primary repo.
+    /// Reading them is best effort: a failure is a warning, never a failed build.
+    async fn repo_reasons(
+        &self,
+        image: &PlannedImage,
+        repo: &RepoName,
+        index: &StageIndex,
+    ) -> Vec<String> {
+        let new = DigestInputs::of(image);
+        let name = image.name.to_string();
+        match previous::newest_build(&self.registry, &self.inputs, repo, index, &name).await {
+            Ok(found) => previous::explain(&found, &new),
+            Err(e) => {
+                self.log.warning(&format!(
+                    "image {}: the inputs of its earlier builds could not be read, so the \
+                     rebuild reasons are unknown: {e}",
+                    image.name
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Why `image` builds in local storage: against its newest build in the engine.
+    async fn local_reasons<B: Backend>(
+        &self,
+        image: &PlannedImage,
+        project: &str,
+        local: &StageIndex,
+        backend: &B,
+    ) -> Result<Vec<String>, BuildError> {
+        let new = DigestInputs::of(image);
+        let stages = local.newest_first();
+        let all = stages.len() <= previous::LOOKBACK;
+        for stage in stages.iter().take(previous::LOOKBACK) {
+            let Some(info) = backend.inspect(&format!("{project}:{stage}")).await? else {
+                continue;
+            };
+            if let Some(old) = info
+                .labels
+                .get(crate::inputs::LABEL)
+                .and_then(|v| DigestInputs::from_label(v))
+                && old.image == new.image
+            {
+                return Ok(crate::inputs::reasons(Some(&old), &new));
+            }
+        }
+        Ok(previous::explain(
+            &previous::Previous::NotFound {
+                looked_at: stages.len().min(previous::LOOKBACK),
+                all,
+            },
+            &new,
+        ))
+    }
+
+    fn log_reasons(&self, image: &PlannedImage, reasons: &[String]) {
+        if reasons.is_empty() {
+            return;
+        }
+        let mut text = format!("⛵ image {}: building, because:", image.name);
+        for r in reasons {
+            text.push_str("\n  - ");
+            text.push_str(r);
+        }
+        self.log.info(&text);
     }
 
     /// Copies a stage found in a cache or secondary repo into the primary, unless another
@@ -376,6 +460,10 @@ impl Store {
                 plan.commit.clone(),
             ),
             ("org.opencontainers.image.created".to_owned(), created),
+            (
+                crate::inputs::LABEL.to_owned(),
+                DigestInputs::of(image).to_label(),
+            ),
         ]);
         let log = Arc::clone(&self.log);
         let name = image.name.clone();
@@ -432,6 +520,7 @@ impl Store {
                     size: info.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
             Kind::Repo {
@@ -468,6 +557,7 @@ impl Store {
                     size: remote.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
         }
@@ -586,6 +676,7 @@ pub fn report(
                     build_time_seconds: p.seconds,
                     commit: plan.commit.clone(),
                 }],
+                rebuild_reasons: p.rebuild_reasons.clone(),
             })
         })
         .collect();

@@ -18,6 +18,7 @@ use crate::context::{
     self, BuildContext, Changes, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
 };
 use crate::digest::{self, DigestError, ImageInputs};
+use crate::inputs::{Recorded, short_hash};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
 use crate::names::{Digest, ImageName, ProjectName};
@@ -77,6 +78,8 @@ pub struct BuildSpec {
     pub add_host: Vec<String>,
     pub network: Option<String>,
     pub ssh: Option<String>,
+    /// What the digest was computed from, recorded on the image as a label.
+    pub recorded: Recorded,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -157,6 +160,7 @@ pub enum PlanError {
 /// Everything known about one image while planning.
 struct Prepared {
     config: ImageConfig,
+    parsed: Arc<Dockerfile>,
     dockerfile_bytes: Arc<Vec<u8>>,
     instruction_lines: Vec<usize>,
     context_dir: String,
@@ -349,6 +353,7 @@ fn plan_with(
     let sets = graph::layers(&edges, &selected, |i| prepared[i].config.name.clone());
 
     let mut digests: BTreeMap<usize, Digest> = BTreeMap::new();
+    let mut recorded: BTreeMap<usize, Recorded> = BTreeMap::new();
     for &i in sets.iter().flatten() {
         let p = &prepared[i];
         let deps = edges[i]
@@ -363,11 +368,12 @@ fn plan_with(
                     .flat_map(|dep| &dep.imports)
                     .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
                     .collect();
-                (digests[&d].clone(), imports)
+                (name.clone(), digests[&d].clone(), imports)
             })
             .collect();
-        let d = image_digest(p, deps, config.build_cache_version.as_deref(), &platform)?;
+        let (d, r) = image_digest(p, deps, config.build_cache_version.as_deref(), &platform)?;
         digests.insert(i, d);
+        recorded.insert(i, r);
     }
 
     let warnings = match changes()? {
@@ -414,6 +420,7 @@ fn plan_with(
                     add_host: p.config.add_host.clone(),
                     network: p.config.network.clone(),
                     ssh: p.config.ssh.clone(),
+                    recorded: recorded.remove(&i).unwrap_or_default(),
                 }),
             }
         })
@@ -481,6 +488,7 @@ fn prepare(
     let context = listed.with_added(add_files.clone());
     Ok(Prepared {
         config: image.clone(),
+        parsed: dockerfile.clone(),
         dockerfile_bytes,
         instruction_lines: dockerfile.nodes.iter().map(|n| n.start_line).collect(),
         context_dir,
@@ -553,18 +561,20 @@ fn requested(config: &WerfConfig, names: &[String]) -> Result<Vec<usize>, PlanEr
         .collect()
 }
 
+/// The image's digest and what it was computed from: the recorded inputs are taken from the
+/// very values hashed, so the two never disagree.
 fn image_digest(
     p: &Prepared,
-    dependencies: Vec<(Digest, Vec<String>)>,
+    dependencies: Vec<(ImageName, Digest, Vec<String>)>,
     build_cache_version: Option<&str>,
     platform: &Platform,
-) -> Result<Digest, PlanError> {
+) -> Result<(Digest, Recorded), PlanError> {
     let context_dir = if p.context_dir.is_empty() {
         "."
     } else {
         &p.context_dir
     };
-    let stage_digests =
+    let (stage_digests, file_uses) =
         digest::stage_digests(&p.analysis, &p.closure, &p.context).map_err(|e| match e {
             DigestError::Missing(m) => PlanError::MissingSource {
                 image: p.config.name.clone(),
@@ -586,17 +596,110 @@ fn image_digest(
     if let Some(v) = &p.config.cache_version {
         cache_versions.push(format!("image:{v}"));
     }
-    Ok(digest::image_digest(
+    let recorded = Recorded {
+        file_uses,
+        add_files: p.add_files.clone(),
+        instructions: needed_instructions(p),
+        args: counted_args(p),
+        dependencies: dependencies
+            .iter()
+            .map(|(name, d, _)| (name.clone(), d.clone()))
+            .collect(),
+        cache_versions,
+        add_host: p.config.add_host.clone(),
+        syntax: p.analysis.syntax.clone(),
+        platform: platform.to_string(),
+        werf_section: werf_section_hash(&p.config),
+        dockerfile_sha256: short_hash(&p.dockerfile_bytes),
+    };
+    let digest = digest::image_digest(
         &stage_digests[&p.target],
         &ImageInputs {
-            syntax: p.analysis.syntax.as_deref(),
-            platform: platform.to_string(),
-            add_host: p.config.add_host.clone(),
-            cache_versions,
-            add_files: p.add_files.clone(),
-            dependencies,
+            syntax: recorded.syntax.as_deref(),
+            platform: recorded.platform.clone(),
+            add_host: recorded.add_host.clone(),
+            cache_versions: recorded.cache_versions.clone(),
+            add_files: recorded.add_files.clone(),
+            dependencies: dependencies
+                .into_iter()
+                .map(|(_, d, imports)| (d, imports))
+                .collect(),
         },
-    ))
+    );
+    Ok((digest, recorded))
+}
+
+/// The instructions of the stages the target needs (each stage from its FROM to the next
+/// FROM), and the global ARGs before the first FROM.
+fn needed_instructions(p: &Prepared) -> Vec<(usize, String)> {
+    let starts: Vec<usize> = p.analysis.stages.iter().map(|s| s.line).collect();
+    let first = starts.first().copied().unwrap_or(usize::MAX);
+    let needed = |line: usize| {
+        line < first
+            || p.closure.iter().any(|&s| {
+                line >= starts[s] && starts.get(s + 1).is_none_or(|&next| line < next)
+            })
+    };
+    p.parsed
+        .nodes
+        .iter()
+        .filter(|n| needed(n.start_line))
+        .map(|n| (n.start_line, n.original.clone()))
+        .collect()
+}
+
+/// werf.yaml args that an ARG of a needed stage (or a global ARG) declares; imported values
+/// are not among them, the dependency's digest stands for those.
+fn counted_args(p: &Prepared) -> BTreeMap<String, String> {
+    let instructions = needed_instructions(p);
+    let lines: BTreeSet<usize> = instructions.iter().map(|(l, _)| *l).collect();
+    let declared: BTreeSet<&str> = p
+        .parsed
+        .nodes
+        .iter()
+        .filter(|n| n.keyword == "arg" && lines.contains(&n.start_line))
+        .flat_map(|n| &n.args)
+        .map(|a| a.split_once('=').map_or(a.as_str(), |(name, _)| name))
+        .collect();
+    p.config
+        .args
+        .iter()
+        .filter(|(name, _)| declared.contains(name.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A hash of the image's werf.yaml settings (not its name or position in the file).
+fn werf_section_hash(c: &ImageConfig) -> String {
+    let deps: Vec<String> = c
+        .dependencies
+        .iter()
+        .map(|d| {
+            let imports: Vec<String> = d
+                .imports
+                .iter()
+                .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
+                .collect();
+            format!("{}[{}]", d.image, imports.join(","))
+        })
+        .collect();
+    let text = format!(
+        "{:?}",
+        (
+            &c.dockerfile,
+            &c.context,
+            &c.target,
+            &c.args,
+            &c.add_host,
+            &c.network,
+            &c.ssh,
+            &c.context_add_files,
+            deps,
+            &c.cache_version,
+            c.is_final,
+        )
+    );
+    short_hash(text.as_bytes())
 }
 
 /// One warning per image whose build would have used files that differ from the commit.
