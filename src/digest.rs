@@ -82,12 +82,15 @@ pub struct FileUse {
     pub line: usize,
 }
 
+/// Stage index → digest, and every context file hashed (in hashing order).
+pub type StageDigests = (BTreeMap<usize, [u8; 32]>, Vec<FileUse>);
+
 /// Digests of the stages of one analysis, and every context file they read (in hashing order).
 pub fn stage_digests(
     analysis: &Analysis,
     stages: &[usize],
     context: &BuildContext,
-) -> Result<(BTreeMap<usize, [u8; 32]>, Vec<FileUse>), DigestError> {
+) -> Result<StageDigests, DigestError> {
     let mut done: BTreeMap<usize, [u8; 32]> = BTreeMap::new();
     let mut uses = Vec::new();
     let base = context.files.as_ptr().addr();

@@ -132,7 +132,11 @@ mod tests {
         assert_eq!(index.get(&d(1)).unwrap().published_ms, 100);
         assert_eq!(index.get(&d(2)).unwrap().published_ms, 7);
         assert_eq!(index.get(&d(3)), None);
-        let newest: Vec<u64> = index.newest_first().iter().map(|s| s.published_ms).collect();
+        let newest: Vec<u64> = index
+            .newest_first()
+            .iter()
+            .map(|s| s.published_ms)
+            .collect();
         assert_eq!(newest, [100, 7]);
     }
 }

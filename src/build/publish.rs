@@ -38,6 +38,20 @@ impl Outcome {
     }
 }
 
+/// Where a digest is before the run builds anything.
+#[derive(Debug, Clone)]
+pub enum Located {
+    /// Published in the primary repo.
+    Primary(StageTag),
+    /// In a cache (`kind` "cache-repo") or secondary repo: it would be copied.
+    Elsewhere {
+        repo: RepoName,
+        stage: StageTag,
+        kind: &'static str,
+    },
+    Missing,
+}
+
 /// Where an image ended up, with what the report says about it.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -178,52 +192,30 @@ impl Store {
                     }
                 }
             }
-            Kind::Repo {
-                repos,
-                primary,
-                secondary,
-                cache,
-                ..
-            } => {
-                let known = lock(primary).get(digest).cloned();
-                match known {
-                    Some(stage) => (stage, Outcome::Reused),
-                    None => {
-                        let copy_from = cache
-                            .iter()
-                            .zip(&repos.cache)
-                            .map(|(idx, r)| (idx, r, "cache-repo"))
-                            .chain(
-                                secondary
-                                    .iter()
-                                    .zip(&repos.secondary)
-                                    .map(|(idx, r)| (idx, r, "secondary")),
-                            )
-                            .find_map(|(idx, r, kind)| {
-                                idx.get(digest).map(|t| (r, t.clone(), kind))
-                            });
-                        match copy_from {
-                            Some((from, stage, kind)) => {
-                                self.copy_into_primary(repos, primary, from, &stage, kind)
-                                    .await?
-                            }
-                            None => {
-                                let index = lock(primary).clone();
-                                reasons = self.repo_reasons(image, &repos.primary, &index).await;
-                                self.log_reasons(image, &reasons);
-                                self.build_and_push(
-                                    plan,
-                                    image,
-                                    deps,
-                                    backend,
-                                    ssh_auth_sock,
-                                    repos,
-                                    primary,
-                                )
+            Kind::Repo { repos, primary, .. } => {
+                match self.locate(digest).expect("a store with repos locates") {
+                    Located::Primary(stage) => (stage, Outcome::Reused),
+                    located => match located {
+                        Located::Elsewhere { repo, stage, kind } => {
+                            self.copy_into_primary(repos, primary, &repo, &stage, kind)
                                 .await?
-                            }
                         }
-                    }
+                        _ => {
+                            let index = lock(primary).clone();
+                            reasons = self.repo_reasons(image, &repos.primary, &index).await;
+                            self.log_reasons(image, &reasons);
+                            self.build_and_push(
+                                plan,
+                                image,
+                                deps,
+                                backend,
+                                ssh_auth_sock,
+                                repos,
+                                primary,
+                            )
+                            .await?
+                        }
+                    },
                 }
             }
         };
@@ -244,6 +236,41 @@ impl Store {
             published.seconds
         ));
         Ok(published)
+    }
+
+    /// Where `digest` is in the repos as listed when the run started; None in local storage.
+    pub fn locate(&self, digest: &Digest) -> Option<Located> {
+        let Kind::Repo {
+            repos,
+            primary,
+            secondary,
+            cache,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        if let Some(stage) = lock(primary).get(digest) {
+            return Some(Located::Primary(stage.clone()));
+        }
+        let elsewhere = cache
+            .iter()
+            .zip(&repos.cache)
+            .map(|(idx, r)| (idx, r, "cache-repo"))
+            .chain(
+                secondary
+                    .iter()
+                    .zip(&repos.secondary)
+                    .map(|(idx, r)| (idx, r, "secondary")),
+            )
+            .find_map(|(idx, r, kind)| {
+                idx.get(digest).map(|t| Located::Elsewhere {
+                    repo: r.clone(),
+                    stage: t.clone(),
+                    kind,
+                })
+            });
+        Some(elsewhere.unwrap_or(Located::Missing))
     }
 
     /// Why `image` builds: its inputs against those of its newest build in the primary repo.

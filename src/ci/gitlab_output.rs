@@ -256,9 +256,50 @@ pub fn image_annotations(
     gitlab_registry: Option<&RegistryHost>,
     project_url: &str,
 ) -> Result<String, AnnotationsError> {
+    annotations_with_reasons(images, &[], gitlab_registry, project_url)
+}
+
+/// `slipway images`, then (when any image was built) `slipway rebuild reasons`: one link per
+/// reason, labelled `<image>: <reason>`, to the image's page (GitLab's annotations only have
+/// links).
+pub fn annotations_with_reasons(
+    images: &[ImageRef],
+    reasons: &[(ImageName, Vec<String>)],
+    gitlab_registry: Option<&RegistryHost>,
+    project_url: &str,
+) -> Result<String, AnnotationsError> {
+    let mut sections = vec![(
+        "slipway images".to_owned(),
+        image_links(images, gitlab_registry, project_url),
+    )];
+    let why: Vec<ExternalLink> = reasons
+        .iter()
+        .flat_map(|(name, rs)| {
+            let url = images
+                .iter()
+                .find(|i| &i.name == name)
+                .map(|i| registry_url(&i.reference, gitlab_registry, project_url))
+                .unwrap_or_else(|| project_url.to_owned());
+            rs.iter().map(move |r| ExternalLink {
+                label: format!("{name}: {r}"),
+                url: url.clone(),
+            })
+        })
+        .collect();
+    if !why.is_empty() {
+        sections.push(("slipway rebuild reasons".to_owned(), why));
+    }
+    annotations_json(&sections)
+}
+
+fn image_links(
+    images: &[ImageRef],
+    gitlab_registry: Option<&RegistryHost>,
+    project_url: &str,
+) -> Vec<ExternalLink> {
     let mut sorted: Vec<&ImageRef> = images.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let links = sorted
+    sorted
         .into_iter()
         .map(|i| ExternalLink {
             label: if i.name.is_unnamed() {
@@ -268,8 +309,7 @@ pub fn image_annotations(
             },
             url: registry_url(&i.reference, gitlab_registry, project_url),
         })
-        .collect();
-    annotations_json(&[("slipway images".to_owned(), links)])
+        .collect()
 }
 
 #[cfg(test)]

@@ -81,11 +81,7 @@ pub fn reasons(old: Option<&DigestInputs>, new: &DigestInputs) -> Vec<String> {
             instruction_changed = true;
             out.push(format!(
                 "Dockerfile changed: line {line} {}",
-                abbreviate(
-                    new.instruction_text
-                        .get(line)
-                        .map_or("", String::as_str)
-                )
+                abbreviate(new.instruction_text.get(line).map_or("", String::as_str))
             ));
         }
     }
@@ -224,11 +220,16 @@ mod tests {
             ]
             .into_iter()
             .collect(),
-            args: [("VERSION".to_owned(), "1".to_owned())].into_iter().collect(),
+            args: [("VERSION".to_owned(), "1".to_owned())]
+                .into_iter()
+                .collect(),
             files: Some(
                 [
                     ("backend/server.js".to_owned(), "1a2b3c000000".to_owned()),
-                    ("backend/run.sh".to_owned(), "aaaaaa000000:100755".to_owned()),
+                    (
+                        "backend/run.sh".to_owned(),
+                        "aaaaaa000000:100755".to_owned(),
+                    ),
                 ]
                 .into_iter()
                 .collect(),

@@ -18,9 +18,9 @@ use crate::context::{
     self, BuildContext, Changes, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
 };
 use crate::digest::{self, DigestError, ImageInputs};
-use crate::inputs::{Recorded, short_hash};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
+use crate::inputs::{Recorded, short_hash};
 use crate::names::{Digest, ImageName, ProjectName};
 
 pub use render::{render_plan_block, render_text};
@@ -38,6 +38,8 @@ pub struct PlanRequest {
     pub images: Vec<String>,
     /// At most this many images build at once; ≤ 0 means no limit.
     pub parallel_tasks_limit: i64,
+    /// Plan another commit than HEAD (werf.yaml and contexts read from it); with `dev` unset.
+    pub revision: Option<String>,
 }
 
 /// One image of the plan.
@@ -54,9 +56,26 @@ pub struct PlannedImage {
     pub is_final: bool,
     #[serde(rename = "dependsOn")]
     pub depends_on: Vec<ImageName>,
+    /// Where the image is in storage and the tags it will get; only when planned with a repo.
+    #[serde(flatten)]
+    pub storage: Option<Storage>,
     /// What executing the plan needs beyond what the JSON shows.
     #[serde(skip)]
     pub build: Arc<BuildSpec>,
+}
+
+/// What a plan with a repo says of one image: reused, copied or built, and every tag it will
+/// carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Storage {
+    /// "reuse", "copy" or "build".
+    pub status: &'static str,
+    /// `<repo>:<tag>` of the publication that is reused or copied.
+    #[serde(rename = "existingTag")]
+    pub existing_tag: Option<String>,
+    /// Every `<repo>:<tag>` the image will have: its stage (`<digest>-<new>` when still to be
+    /// built: the milliseconds are fixed at publication), the final-repo copy, custom tags.
+    pub tags: Vec<String>,
 }
 
 /// How to build one image: its context, Dockerfile and build settings.
@@ -147,6 +166,8 @@ pub enum PlanError {
         path: String,
         source: context::dockerignore::DockerignoreError,
     },
+    #[error("commit {revision} has no {names}; pick a commit that has the project's werf.yaml")]
+    NoConfigAt { revision: String, names: String },
     #[error("{config}: images depend on each other in a cycle: {cycle}; remove one of these dependencies", config = .config.display())]
     Cycle { config: PathBuf, cycle: String },
     #[error("image {name:?} is not in {config}; its images are: {known}", config = .config.display())]
@@ -286,7 +307,7 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     // The working-tree check stats every file: it runs beside the tree walk, on its own
     // repository handle (libgit2 handles are not shared between threads).
     std::thread::scope(|s| {
-        let check = (!request.dev)
+        let check = (!request.dev && request.revision.is_none())
             .then(|| s.spawn(|| GitRepo::open(&request.dir).and_then(|repo| repo.changes())));
         let changes = move || {
             check
@@ -305,12 +326,15 @@ fn plan_with(
     request: &PlanRequest,
     changes: impl FnOnce() -> Result<Option<Changes>, ContextError>,
 ) -> Result<Plan, PlanError> {
-    let config = config::load(&LoadRequest {
-        dir: request.dir.clone(),
-        config: request.config.clone(),
-    })
-    .map_err(Box::new)?;
-    let repo = GitRepo::open(&request.dir)?;
+    let repo = GitRepo::open_at(&request.dir, request.revision.as_deref())?;
+    let config = match &request.revision {
+        None => config::load(&LoadRequest {
+            dir: request.dir.clone(),
+            config: request.config.clone(),
+        })
+        .map_err(Box::new)?,
+        Some(rev) => committed_config(&repo, rev, request.config.as_deref())?,
+    };
     let source = if request.dev {
         Source::WorkTree
     } else {
@@ -400,6 +424,7 @@ fn plan_with(
                     .iter()
                     .map(|&d| prepared[d].config.name.clone())
                     .collect(),
+                storage: None,
                 build: Arc::new(BuildSpec {
                     context_dir: p.context_dir.clone(),
                     context: Arc::clone(&p.context),
@@ -441,6 +466,29 @@ fn plan_with(
         repo_dir: repo.workdir().to_path_buf(),
         project_dir: repo.project_dir(),
         warnings,
+    })
+}
+
+/// werf.yaml as committed at `revision` (`werf.yaml`, else `werf.yml`, or `--config`).
+fn committed_config(
+    repo: &GitRepo,
+    revision: &str,
+    config: Option<&std::path::Path>,
+) -> Result<WerfConfig, PlanError> {
+    let candidates: Vec<String> = match config {
+        Some(c) => vec![c.to_string_lossy().into_owned()],
+        None => vec!["werf.yaml".to_owned(), "werf.yml".to_owned()],
+    };
+    for name in &candidates {
+        if let Some(bytes) = repo.read_committed(name)? {
+            let shown = PathBuf::from(format!("{revision}:{name}"));
+            return config::parse(&shown, &String::from_utf8_lossy(&bytes))
+                .map_err(|e| PlanError::Config(Box::new(e)));
+        }
+    }
+    Err(PlanError::NoConfigAt {
+        revision: revision.to_owned(),
+        names: candidates.join(" or "),
     })
 }
 
@@ -574,8 +622,8 @@ fn image_digest(
     } else {
         &p.context_dir
     };
-    let (stage_digests, file_uses) =
-        digest::stage_digests(&p.analysis, &p.closure, &p.context).map_err(|e| match e {
+    let (stage_digests, file_uses) = digest::stage_digests(&p.analysis, &p.closure, &p.context)
+        .map_err(|e| match e {
             DigestError::Missing(m) => PlanError::MissingSource {
                 image: p.config.name.clone(),
                 path: p.dockerfile.clone(),
@@ -636,9 +684,9 @@ fn needed_instructions(p: &Prepared) -> Vec<(usize, String)> {
     let first = starts.first().copied().unwrap_or(usize::MAX);
     let needed = |line: usize| {
         line < first
-            || p.closure.iter().any(|&s| {
-                line >= starts[s] && starts.get(s + 1).is_none_or(|&next| line < next)
-            })
+            || p.closure
+                .iter()
+                .any(|&s| line >= starts[s] && starts.get(s + 1).is_none_or(|&next| line < next))
     };
     p.parsed
         .nodes

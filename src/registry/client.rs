@@ -319,7 +319,14 @@ impl RegistryClient {
             config.digest
         );
         let res = self
-            .send(&s, image.repo.path(), false, reqwest::Method::GET, &url, None)
+            .send(
+                &s,
+                image.repo.path(),
+                false,
+                reqwest::Method::GET,
+                &url,
+                None,
+            )
             .await
             .map_err(|f| cx.error(f))?;
         if !res.status().is_success() {
