@@ -316,6 +316,30 @@ fn image_links(
 mod tests {
     use super::*;
 
+    #[test]
+    fn rebuild_reasons_get_their_own_section() {
+        let images = [
+            img("backend", "registry.example.com:5050/g/app:abc-1"),
+            img("frontend", "registry.example.com:5050/g/app:def-1"),
+        ];
+        let reasons = [(
+            ImageName::parse("backend").unwrap(),
+            vec!["a.js changed (blob 1a2b3c → 4d5e6f)".to_owned()],
+        )];
+        let json = annotations_with_reasons(&images, &reasons, None, "https://gl/g/app").unwrap();
+        assert_eq!(
+            json,
+            "{\"slipway images\":[{\"external_link\":{\"label\":\"backend\",\"url\":\"https://registry.example.com:5050/g/app\"}},\
+             {\"external_link\":{\"label\":\"frontend\",\"url\":\"https://registry.example.com:5050/g/app\"}}],\
+             \"slipway rebuild reasons\":[{\"external_link\":{\"label\":\"backend: a.js changed (blob 1a2b3c → 4d5e6f)\",\
+             \"url\":\"https://registry.example.com:5050/g/app\"}}]}"
+        );
+        assert_eq!(
+            annotations_with_reasons(&images, &[], None, "https://gl/g/app").unwrap(),
+            image_annotations(&images, None, "https://gl/g/app").unwrap()
+        );
+    }
+
     fn img(name: &str, reference: &str) -> ImageRef {
         ImageRef {
             name: if name.is_empty() {

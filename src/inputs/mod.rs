@@ -184,3 +184,57 @@ pub fn short_hash(bytes: &[u8]) -> String {
     let digest: [u8; 32] = Sha256::digest(bytes).into();
     crate::digest::hex(&digest)[..16].to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_files(n: usize) -> DigestInputs {
+        DigestInputs {
+            format: crate::digest::FORMAT.to_owned(),
+            image: "app".to_owned(),
+            files: Some(
+                (0..n)
+                    .map(|i| (format!("src/file-{i:06}.txt"), "0123456789ab".to_owned()))
+                    .collect(),
+            ),
+            files_digest: "f00d".to_owned(),
+            file_count: n,
+            ..DigestInputs::default()
+        }
+    }
+
+    #[test]
+    fn label_round_trip_and_size_cap() {
+        let small = with_files(3);
+        let label = small.to_label();
+        assert_eq!(DigestInputs::from_label(&label), Some(small));
+        assert!(
+            label.contains("\"src/file-000001.txt\":\"0123456789ab\""),
+            "{label}"
+        );
+
+        // 100,000 files do not fit: only their count and hash stay.
+        let large = with_files(100_000);
+        let label = large.to_label();
+        assert!(label.len() <= MAX_LABEL_BYTES, "{}", label.len());
+        let read = DigestInputs::from_label(&label).unwrap();
+        assert_eq!(read.files, None);
+        assert_eq!(read.file_count, 100_000);
+        assert_eq!(read.files_digest, "f00d");
+        assert_eq!(DigestInputs::from_label("not json"), None);
+    }
+
+    #[test]
+    fn file_ids_are_short_with_unusual_modes() {
+        let oid = git2::Oid::from_str("1a2b3c4d5e6f708192a3b4c5d6e7f80912345678").unwrap();
+        let file = |mode| ContextFile {
+            path: "a".to_owned(),
+            mode,
+            id: FileId::Blob(oid),
+        };
+        assert_eq!(file_id(&file(0o100644)), "1a2b3c4d5e6f");
+        assert_eq!(file_id(&file(0o100755)), "1a2b3c4d5e6f:100755");
+        assert_eq!(file_id(&file(0o120000)), "1a2b3c4d5e6f:120000");
+    }
+}
