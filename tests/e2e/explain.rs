@@ -347,3 +347,35 @@ fn buildah_builds_record_the_same_inputs() {
         again.stdout
     );
 }
+
+/// In a GitLab job `plan` takes the repo from the pipeline (CI_REGISTRY_IMAGE, as `build`
+/// does) and prints the plan in a job log section.
+#[test]
+fn plan_in_gitlab_uses_the_pipeline_repo() {
+    let project = project();
+    let repo = unique_repo(OPEN, "explain-gitlab");
+    let env = [
+        ("GITLAB_CI", "true"),
+        ("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"),
+        ("CI_PROJECT_URL", "https://gitlab.example/acme/demo"),
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_REGISTRY", OPEN),
+        ("CI_REGISTRY_IMAGE", repo.as_str()),
+    ];
+    let out = project.slipway(&["plan"], &env).ok();
+    assert!(
+        out.stdout.starts_with("\u{1b}[0Ksection_start:")
+            && out.stdout.contains("slipway-plan\r\u{1b}[0Kslipway plan\n"),
+        "{:?}",
+        out.stdout
+    );
+    for image in ["backend", "frontend"] {
+        assert!(
+            out.stdout.contains(&format!("{image}: build\n  {repo}:")),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("section_end:"), "{:?}", out.stdout);
+}
