@@ -279,45 +279,8 @@ impl RegistryClient {
     /// Describes `image`; None when the tag does not exist.
     pub async fn describe(&self, image: &ImageRef) -> Result<Option<RemoteImage>, RegistryError> {
         let s = self.session(image.repo.registry()).await?;
-        let Some(top) = self
-            .get_manifest(&s, &image.repo, image.tag.as_str())
-            .await?
-        else {
+        let Some((top, image_manifest, config)) = self.image_manifest(&s, image).await? else {
             return Ok(None);
-        };
-        let image_manifest = if top.is_index() {
-            // An index has no config of its own: the image is the host platform's child.
-            let host = crate::dockerfile::stages::Platform::host();
-            let platform = format!("{}/{}", host.os, host.arch);
-            let Some(child) = top.child_for(&platform) else {
-                return Err(RegistryError::Other {
-                    registry: image.repo.registry().to_owned(),
-                    message: format!("describe {image}: the image index lists no manifests"),
-                });
-            };
-            let digest = child.digest.clone();
-            self.get_manifest(&s, &image.repo, &digest)
-                .await?
-                .ok_or_else(|| {
-                    self.context(
-                        &s,
-                        format!("describe {image} ({digest})"),
-                        &image.repo,
-                        "pull",
-                    )
-                    .error(Failure::Status(404, String::new()))
-                })?
-        } else {
-            top.clone()
-        };
-        let Some(config) = &image_manifest.parsed.config else {
-            return Err(RegistryError::Other {
-                registry: image.repo.registry().to_owned(),
-                message: format!(
-                    "describe {image}: the manifest ({}) has no config",
-                    image_manifest.media_type
-                ),
-            });
         };
         let size = config.size
             + image_manifest
@@ -333,16 +296,14 @@ impl RegistryClient {
         }))
     }
 
-    /// The config labels of a single-platform `image`; None when the tag does not exist.
+    /// The labels in `image`'s config (one manifest and one config blob fetched, no layers);
+    /// None when the tag does not exist.
     pub async fn labels(
         &self,
         image: &ImageRef,
     ) -> Result<Option<std::collections::BTreeMap<String, String>>, RegistryError> {
         let s = self.session(image.repo.registry()).await?;
-        let Some(m) = self
-            .get_manifest(&s, &image.repo, image.tag.as_str())
-            .await?
-        else {
+        let Some((_, _, config)) = self.image_manifest(&s, image).await? else {
             return Ok(None);
         };
         let cx = self.context(
@@ -351,12 +312,6 @@ impl RegistryClient {
             &image.repo,
             "pull",
         );
-        let Some(config) = &m.parsed.config else {
-            return Err(cx.error(Failure::Invalid(format!(
-                "the manifest ({}) has no config",
-                m.media_type
-            ))));
-        };
         let url = format!(
             "{}/v2/{}/blobs/{}",
             s.base,
@@ -378,23 +333,64 @@ impl RegistryClient {
             return Err(cx.error(failure_of(res).await));
         }
         let body = res.bytes().await.map_err(|e| cx.error(e.into()))?;
-        #[derive(serde::Deserialize)]
-        struct Config {
-            config: Option<Inner>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Inner {
-            #[serde(rename = "Labels")]
-            labels: Option<std::collections::BTreeMap<String, String>>,
-        }
-        let parsed: Config = serde_json::from_slice(&body).map_err(|e| {
+        let config: ImageConfigBlob = serde_json::from_slice(&body).map_err(|e| {
             cx.error(Failure::Invalid(format!(
-                "the config is not valid JSON: {e}"
+                "the image config is not valid JSON: {e}"
             )))
         })?;
         Ok(Some(
-            parsed.config.and_then(|c| c.labels).unwrap_or_default(),
+            config.config.and_then(|c| c.labels).unwrap_or_default(),
         ))
+    }
+
+    /// The tag's manifest, the image manifest (the host platform's child of an index) and its
+    /// config descriptor.
+    async fn image_manifest(
+        &self,
+        s: &Session,
+        image: &ImageRef,
+    ) -> Result<Option<(RawManifest, RawManifest, Descriptor)>, RegistryError> {
+        let Some(top) = self
+            .get_manifest(s, &image.repo, image.tag.as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let image_manifest = if top.is_index() {
+            // An index has no config of its own: the image is the host platform's child.
+            let host = crate::dockerfile::stages::Platform::host();
+            let platform = format!("{}/{}", host.os, host.arch);
+            let Some(child) = top.child_for(&platform) else {
+                return Err(RegistryError::Other {
+                    registry: image.repo.registry().to_owned(),
+                    message: format!("describe {image}: the image index lists no manifests"),
+                });
+            };
+            let digest = child.digest.clone();
+            self.get_manifest(s, &image.repo, &digest)
+                .await?
+                .ok_or_else(|| {
+                    self.context(
+                        s,
+                        format!("describe {image} ({digest})"),
+                        &image.repo,
+                        "pull",
+                    )
+                    .error(Failure::Status(404, String::new()))
+                })?
+        } else {
+            top.clone()
+        };
+        let Some(config) = image_manifest.parsed.config.clone() else {
+            return Err(RegistryError::Other {
+                registry: image.repo.registry().to_owned(),
+                message: format!(
+                    "describe {image}: the manifest ({}) has no config",
+                    image_manifest.media_type
+                ),
+            });
+        };
+        Ok(Some((top, image_manifest, config)))
     }
 
     /// Puts `image`'s manifest under another tag of the same repo.
@@ -703,6 +699,18 @@ fn reference(s: &Session, repo: &RepoName, tag: &str) -> Reference {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The part of an image config blob slipway reads.
+#[derive(serde::Deserialize)]
+struct ImageConfigBlob {
+    config: Option<ImageConfigLabels>,
+}
+
+#[derive(serde::Deserialize)]
+struct ImageConfigLabels {
+    #[serde(rename = "Labels")]
+    labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(serde::Deserialize)]

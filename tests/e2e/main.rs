@@ -5,6 +5,7 @@ mod build_local;
 mod build_repo;
 mod buildah;
 mod common;
+mod explain;
 mod failures;
 mod stapel;
 mod werf_features;
