@@ -12,6 +12,7 @@ mod ci_env;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::Error;
+use crate::backend::capability::{self, DockerBuilderChoice};
 use crate::plan::{self, PlanRequest};
 
 #[derive(Debug, Parser)]
@@ -53,6 +54,25 @@ pub(crate) struct ProjectArgs {
     pub(crate) dev: bool,
 }
 
+/// Which builder of the Docker engine builds.
+#[derive(Debug, Args)]
+pub(crate) struct DockerBuilderArgs {
+    /// The Docker engine's builder: auto (BuildKit on engines 23.0 and later, else the classic
+    /// builder), buildkit or classic (default: DOCKER_BUILDKIT=0 means classic, else auto).
+    #[arg(long = "docker-builder")]
+    pub(crate) docker_builder: Option<String>,
+}
+
+impl DockerBuilderArgs {
+    pub(crate) fn choice(&self) -> Result<crate::backend::capability::DockerBuilderChoice, Error> {
+        crate::backend::capability::docker_builder_choice(
+            self.docker_builder.as_deref(),
+            crate::environment::docker_buildkit().as_deref(),
+        )
+        .map_err(Error::Usage)
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Output {
     Text,
@@ -65,6 +85,8 @@ struct PlanArgs {
     images: Vec<String>,
     #[command(flatten)]
     project: ProjectArgs,
+    #[command(flatten)]
+    docker_builder: DockerBuilderArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
@@ -102,6 +124,7 @@ fn execute(cli: Cli) -> Result<(), Error> {
         Command::CiEnv(args) => ci_env::run(args),
         Command::Doctor(args) => crate::doctor::run_cli(&args),
         Command::Plan(args) => {
+            let choice = args.docker_builder.choice()?;
             let plan = plan::plan(&PlanRequest {
                 dir: args.project.dir,
                 config: args.project.config,
@@ -111,6 +134,11 @@ fn execute(cli: Cli) -> Result<(), Error> {
             })?;
             for w in &plan.warnings {
                 eprintln!("warning: {w}");
+            }
+            // Without an engine to ask, only a classic builder the user forced is known here;
+            // `build` checks again against the engine it gets.
+            if let DockerBuilderChoice::Classic(_) = &choice {
+                capability::check(&plan, &capability::docker_builder(&choice, ""))?;
             }
             let text = match args.output {
                 Output::Text => plan::render_text(&plan),

@@ -39,6 +39,7 @@ fn image(image_name: &str, line: usize) -> ImageConfig {
         add_host: Vec::new(),
         network: None,
         ssh: None,
+        secrets: Vec::new(),
         context_add_files: Vec::new(),
         dependencies: Vec::new(),
         cache_version: None,
@@ -173,6 +174,7 @@ dependencies: ~
         add_host: strings(&["db:10.0.0.2"]),
         network: Some("host".to_owned()),
         ssh: Some("default".to_owned()),
+        secrets: Vec::new(),
         context_add_files: strings(&[".env", "gen/"]),
         dependencies: vec![
             Dependency {
