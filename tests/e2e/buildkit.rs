@@ -24,7 +24,8 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A cache id no other test run shares, so mounts start empty.
+/// A token no other test run shares. BuildKit's cache key of a RUN leaves a cache mount's id
+/// out, so a step is made new by putting the token in its command.
 fn cache_id() -> String {
     unique_repo("c", "mount").replace(['/', '.', ':'], "-")
 }
@@ -65,20 +66,20 @@ fn cache_mounts_persist_across_builds_of_different_digests() {
         ("werf.yaml", WERF),
         (
             "Dockerfile",
-            &dockerfile("echo from-the-first-build > /cache/marker"),
+            &dockerfile(&format!("echo first-build-{id} > /cache/marker")),
         ),
     ]);
     let repo = unique_repo(OPEN, "bk-cache");
     project.slipway(&["build", "--repo", &repo], &[]).ok();
     project.write(
         "Dockerfile",
-        &dockerfile("/bin/busybox cat /cache/marker; /bin/busybox test -f /cache/marker"),
+        &dockerfile(&format!("/bin/busybox cat /cache/marker # {id}")),
     );
     project.commit();
     let run = project.slipway(&["build", "--repo", &repo], &[]).ok();
     assert_eq!(tags(&repo).len(), 2, "two digests");
     assert!(
-        run.stdout.contains("from-the-first-build"),
+        run.stdout.contains(&format!(" first-build-{id}")),
         "the second build sees what the first left in the cache:\n{}",
         run.stdout
     );
@@ -298,4 +299,72 @@ fn classic_builder_still_builds_plain_dockerfiles() {
         run.stdout
     );
     assert_eq!(tags(&repo).len(), 3);
+}
+
+#[test]
+fn doctor_reports_the_engine_version_and_buildkit() {
+    let project = Project::with_files(&[("werf.yaml", WERF), ("Dockerfile", "FROM scratch\n")]);
+    let run = project
+        .slipway(&["doctor", "--backend", "docker", "--output", "json"], &[])
+        .ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let buildkit = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "buildkit")
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!(buildkit["status"], "ok", "{buildkit}");
+    let detail = buildkit["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("engine ") && detail.contains(": builds use BuildKit, through "),
+        "{detail}"
+    );
+}
+
+#[test]
+fn published_builds_export_their_layer_cache_and_the_next_build_imports_it() {
+    let dockerfile = |n: &str| {
+        format!(
+            "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"true\"]\nCOPY {n} /n\n"
+        )
+    };
+    let project = Project::with_files(&[
+        ("werf.yaml", WERF),
+        ("Dockerfile", &dockerfile("werf.yaml")),
+    ]);
+    let repo = unique_repo(OPEN, "bk-layers");
+    let first = project.slipway(&["build", "--repo", &repo], &[]).ok();
+    assert!(
+        !first.stdout.contains("importing the layer cache"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(tags(&format!("{repo}/buildcache")), ["app"]);
+    let cached = docker(&[
+        "buildx",
+        "imagetools",
+        "inspect",
+        "--raw",
+        &format!("{repo}/buildcache:app"),
+    ]);
+    assert!(cached.contains("mediaType"), "{cached}");
+    project.write("Dockerfile", &dockerfile("Dockerfile"));
+    project.commit();
+    let second = project.slipway(&["build", "--repo", &repo], &[]).ok();
+    assert!(
+        second.stdout.contains(&format!(
+            "image app: importing the layer cache of its last published build ({repo}/buildcache:app)"
+        )),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains(&format!(
+            "importing cache manifest from {repo}/buildcache:app"
+        )),
+        "BuildKit reads it:\n{}",
+        second.stdout
+    );
+    assert_eq!(tags(&repo).len(), 2, "only stages in the repo itself");
 }
