@@ -188,6 +188,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     let mut registry_credentials = Vec::new();
     let mut labels = BTreeMap::new();
     let mut skipped_rules = Vec::new();
+    let mut tag_warnings = Vec::new();
     if let Some(info) = &pipeline {
         if repo.is_none()
             && let Some(r) = info.werf_repo(&plan.project)
@@ -210,7 +211,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             labels.insert(a.key.to_owned(), a.value);
         }
         from_pipeline.push("labels with the commit, project and run URLs".to_owned());
-        if !args.tag_rule.is_empty() {
+        if !args.tag_rule.is_empty() || !args.tag_flavor.is_empty() {
             let rules = TagRules::parse(&args.tag_rule, &args.tag_flavor)?;
             let mut options = EvalOptions::new(unix_now());
             options.pr_head_sha = args.tag_pr_head_sha;
@@ -229,7 +230,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
                     a.rule, a.original, a.tag
                 ));
             }
-            skipped_rules.extend(outcome.warnings.iter().cloned());
+            tag_warnings.extend(outcome.warnings);
             custom_tags.extend(outcome.tags);
         }
     } else if !args.tag_rule.is_empty() || !args.tag_flavor.is_empty() {
@@ -293,6 +294,9 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     }
     for line in &skipped_rules {
         log.info(&format!("slipway: {line}"));
+    }
+    for warning in &tag_warnings {
+        log.warning(warning);
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
