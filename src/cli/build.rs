@@ -108,10 +108,13 @@ pub(crate) struct BuildArgs {
     /// Build engine: docker or buildah (default: WERF_BUILDAH_MODE decides, else docker).
     #[arg(long)]
     backend: Option<String>,
+    #[command(flatten)]
+    docker_builder: super::DockerBuilderArgs,
 }
 
 /// Runs `slipway build`.
 pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
+    let docker_builder = args.docker_builder.choice()?;
     let env: CiEnv = environment::vars().into_iter().collect();
     let provider = ci::detect(args.ci, &env);
     let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
@@ -212,6 +215,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         ssh_auth_sock: environment::ssh_auth_sock(),
         labels,
         in_container: crate::doctor::host_facts(&crate::doctor::SystemRoot::host()).in_container,
+        secret_env: environment::vars().into_iter().map(|(k, _)| k).collect(),
     };
     let repo = options.repo.clone();
     let registry = RegistryClient::new(RegistryConfig {
@@ -255,6 +259,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             args.backend.as_deref(),
             repo.as_deref(),
             &args.insecure_registry,
+            &docker_builder,
         )
         .await
         .map_err(|e| Box::new(e.into()))?;

@@ -57,6 +57,25 @@ pub(crate) struct ProjectArgs {
     pub(crate) dev: bool,
 }
 
+/// Which builder of the Docker engine builds.
+#[derive(Debug, Args)]
+pub(crate) struct DockerBuilderArgs {
+    /// The Docker engine's builder: auto (BuildKit on engines 23.0 and later, else the classic
+    /// builder), buildkit or classic (default: DOCKER_BUILDKIT=0 means classic, else auto).
+    #[arg(long = "docker-builder")]
+    pub(crate) docker_builder: Option<String>,
+}
+
+impl DockerBuilderArgs {
+    pub(crate) fn choice(&self) -> Result<crate::backend::capability::DockerBuilderChoice, Error> {
+        crate::backend::capability::docker_builder_choice(
+            self.docker_builder.as_deref(),
+            crate::environment::docker_buildkit().as_deref(),
+        )
+        .map_err(Error::Usage)
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum Output {
     Text,

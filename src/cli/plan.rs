@@ -9,8 +9,9 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::build::{Settings, TagRuleArgs, settings, with_env};
-use super::{Output, ProjectArgs};
+use super::{DockerBuilderArgs, Output, ProjectArgs};
 use crate::Error;
+use crate::backend::capability::{self, DockerBuilderChoice};
 use crate::build::{self, BuildLog, BuildOptions, PlainLog};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
@@ -24,6 +25,8 @@ pub(crate) struct PlanArgs {
     images: Vec<String>,
     #[command(flatten)]
     project: ProjectArgs,
+    #[command(flatten)]
+    docker_builder: DockerBuilderArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
@@ -62,6 +65,7 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
+    let choice = args.docker_builder.choice()?;
     let env: CiEnv = environment::vars().into_iter().collect();
     let provider = ci::detect(args.ci, &env);
     let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
@@ -75,6 +79,11 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
     })?;
     for w in &plan.warnings {
         eprintln!("warning: {w}");
+    }
+    // Without an engine to ask, only a classic builder the user forced is known here; `build`
+    // checks again against the engine it gets.
+    if let DockerBuilderChoice::Classic(_) = &choice {
+        capability::check(&plan, &capability::docker_builder(&choice, ""))?;
     }
     let Settings {
         repo,
@@ -111,6 +120,8 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
             ssh_auth_sock: None,
             labels: BTreeMap::new(),
             in_container: false,
+            // Nothing is built: which secrets are set does not matter here.
+            secret_env: Default::default(),
         };
         let registry = RegistryClient::new(RegistryConfig {
             docker_config: environment::docker_config_dir(),

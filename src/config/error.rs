@@ -185,6 +185,15 @@ pub enum ConfigError {
         found: String,
     },
 
+    #[error("{}:{line}:{column}: {reason} (in {section})", .path.display())]
+    BadSecret {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        section: Section,
+        reason: String,
+    },
+
     #[error("{}:{line}:{column}: {reason}", .path.display())]
     BadProjectName {
         path: PathBuf,

@@ -57,6 +57,8 @@ pub struct ImageConfig {
     pub add_host: Vec<String>,
     pub network: Option<String>,
     pub ssh: Option<String>,
+    /// werf v2's `secrets`, for `RUN --mount=type=secret`; never digest inputs.
+    pub secrets: Vec<BuildSecret>,
     /// Relative to `context`.
     pub context_add_files: Vec<String>,
     pub dependencies: Vec<Dependency>,
@@ -64,6 +66,24 @@ pub struct ImageConfig {
     pub is_final: bool,
     /// The 1-based line of the document's `image:` key.
     pub line: usize,
+}
+
+/// A build secret: the `id` a `RUN --mount=type=secret,id=…` names, and where its value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSecret {
+    pub id: String,
+    pub source: SecretSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable of slipway's process (`env:`).
+    Env(String),
+    /// A file (`src:`), relative to the project directory unless absolute; resolved before
+    /// building.
+    File(String),
+    /// The value itself (`value:`), never printed.
+    Value(crate::secret::Secret),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,13 +11,16 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::{self, ConfigError, ImageConfig, ImportKind, LoadRequest, WerfConfig};
+use crate::config::{
+    self, BuildSecret, ConfigError, ImageConfig, ImportKind, LoadRequest, WerfConfig,
+};
 use crate::context::dockerignore::Dockerignore;
 use crate::context::sources::select;
 use crate::context::{
     self, BuildContext, Changes, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
 };
 use crate::digest::{self, DigestError, ImageInputs};
+use crate::dockerfile::features::{self, Feature, FeatureUse};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
 use crate::inputs::{Recorded, short_hash};
@@ -99,6 +102,13 @@ pub struct BuildSpec {
     pub ssh: Option<String>,
     /// What the digest was computed from, recorded on the image as a label.
     pub recorded: Recorded,
+    /// werf.yaml `secrets` (not digest inputs: a secret's value never changes a tag).
+    pub secrets: Vec<BuildSecret>,
+    /// The line of the image's document in werf.yaml.
+    pub config_line: usize,
+    /// The features of the Dockerfile (in the stages the target needs) and of werf.yaml that
+    /// not every builder runs, checked against the builder before anything is built.
+    pub features: Vec<FeatureUse>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +122,9 @@ pub struct Plan {
     /// The commit contexts were read from.
     #[serde(skip)]
     pub commit: String,
+    /// The werf.yaml the plan was made from.
+    #[serde(skip)]
+    pub config_path: PathBuf,
     /// The repository's working tree (committed files are read from its object store).
     #[serde(skip)]
     pub repo_dir: PathBuf,
@@ -189,6 +202,7 @@ struct Prepared {
     analysis: Analysis,
     target: usize,
     closure: Vec<usize>,
+    features: Vec<FeatureUse>,
     context: Arc<BuildContext>,
     /// The context as committed (or in the working tree with --dev), before contextAddFiles.
     committed: Arc<BuildContext>,
@@ -446,6 +460,9 @@ fn plan_with(
                     network: p.config.network.clone(),
                     ssh: p.config.ssh.clone(),
                     recorded: recorded.remove(&i).unwrap_or_default(),
+                    secrets: p.config.secrets.clone(),
+                    config_line: p.config.line,
+                    features: with_werf_features(&p.features, &p.config, &config.path),
                 }),
             }
         })
@@ -463,6 +480,7 @@ fn plan_with(
             .map(|s| s.iter().map(|&i| prepared[i].config.name.clone()).collect())
             .collect(),
         commit: repo.commit(),
+        config_path: config.path.clone(),
         repo_dir: repo.workdir().to_path_buf(),
         project_dir: repo.project_dir(),
         warnings,
@@ -525,6 +543,7 @@ fn prepare(
             source: Box::new(source),
         })?;
     let closure = analysis.closure(target);
+    let features = features::uses(&dockerfile, &closure, &dockerfile_path);
     let (ignore_path, ignore) = reader.dockerignore(&dockerfile_path, &context_dir)?;
     let listed = reader.context(&context_dir, &ignore_path, &ignore)?;
     let add_files = context::read_add_files(
@@ -544,11 +563,38 @@ fn prepare(
         analysis,
         target,
         closure,
+        features,
         context,
         committed: listed,
         add_files,
         ignore,
     })
+}
+
+/// The Dockerfile's features plus werf.yaml's BuildKit-only keys, located at the image's
+/// document.
+fn with_werf_features(
+    dockerfile: &[FeatureUse],
+    image: &ImageConfig,
+    config: &std::path::Path,
+) -> Vec<FeatureUse> {
+    let mut out = dockerfile.to_vec();
+    let location = format!("{}:{}", config.display(), image.line);
+    if let Some(ssh) = &image.ssh {
+        out.push(FeatureUse {
+            feature: Feature::WerfSsh,
+            location,
+            written: format!("ssh: {ssh}"),
+        });
+    }
+    if !image.secrets.is_empty() {
+        out.push(FeatureUse {
+            feature: Feature::WerfSecrets,
+            location: format!("{}:{}", config.display(), image.line),
+            written: "secrets".to_owned(),
+        });
+    }
+    out
 }
 
 fn import_kind(kind: ImportKind) -> &'static str {
