@@ -230,6 +230,9 @@ pub async fn build<B: Backend + 'static>(
         }
     }
 
+    store
+        .agree_on_oldest(&plan, &mut published, backend.as_ref())
+        .await?;
     let finals: Vec<&PlannedImage> = plan.images.iter().filter(|i| i.is_final).collect();
     let custom = store
         .add_custom_tags(&templates, use_custom.as_ref(), &finals, &mut published)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
@@ -101,7 +101,13 @@ pub struct Store {
     log: Arc<dyn BuildLog>,
     /// Digest inputs read from published images, for rebuild reasons.
     inputs: LabelCache,
+    /// The longest time one of this run's pushes took from choosing its tag to the tag being
+    /// visible; zero when the run pushed nothing. (Copies keep the source's older tag.)
+    slowest_publication: Mutex<Duration>,
 }
+
+/// The cap on waiting for other builders' publications to become visible.
+const MAX_SETTLE: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Lists every repo's tags once (concurrently); local storage needs no listing up front.
@@ -153,7 +159,61 @@ impl Store {
             sync,
             log,
             inputs: LabelCache::default(),
+            slowest_publication: Mutex::default(),
         })
+    }
+
+    fn published_in(&self, took: Duration) {
+        let mut slowest = self
+            .slowest_publication
+            .lock()
+            .expect("the publication clock is not poisoned");
+        *slowest = (*slowest).max(took);
+    }
+
+    /// Makes every image name the oldest `<digest>-<ms>` tag of its digest in the primary repo,
+    /// werf's rule, so that builders on other runners (which no local lock reaches) that
+    /// published the same digest at the same time all report one tag. Runs once, after every
+    /// image is published and before custom tags are added.
+    pub async fn agree_on_oldest<B: Backend>(
+        &self,
+        plan: &Plan,
+        published: &mut BTreeMap<ImageName, Published>,
+        backend: &B,
+    ) -> Result<(), BuildError> {
+        let Kind::Repo { repos, .. } = &self.kind else {
+            return Ok(());
+        };
+        let slowest = *self
+            .slowest_publication
+            .lock()
+            .expect("the publication clock is not poisoned");
+        if !slowest.is_zero() {
+            // A concurrent builder whose tag is older than ours chose it before we chose ours,
+            // so its push started earlier; it is visible by now unless it takes longer than
+            // ours did. Half our push again (capped) absorbs that difference.
+            tokio::time::sleep((slowest / 2).min(MAX_SETTLE)).await;
+        }
+        let fresh = index_of(&self.registry, &repos.primary).await?;
+        for image in &plan.images {
+            let Some(p) = published.get_mut(&image.name) else {
+                continue;
+            };
+            let Some(oldest) = fresh.get(&p.stage.digest) else {
+                continue;
+            };
+            if oldest.published_ms >= p.stage.published_ms {
+                continue;
+            }
+            self.log.warning(&format!(
+                "image {}: another builder published {}:{oldest} before {}:{}; using the oldest                  tag of the digest, as werf does (the newer tag is left unused)",
+                image.name, repos.primary, repos.primary, p.stage
+            ));
+            let mut adopted = self.describe(image, oldest, p.outcome, backend).await?;
+            adopted.seconds = p.seconds;
+            *p = adopted;
+        }
+        Ok(())
     }
 
     /// Makes `image` available in storage and describes it.
@@ -411,6 +471,7 @@ impl Store {
             backend.untag(&building).await?;
             return Ok((existing, Outcome::Reused));
         }
+        let started = Instant::now();
         let stage = StageTag::now(digest.clone());
         let tag = stage_tag(&stage)?;
         let reference = format!("{}:{stage}", repos.primary);
@@ -418,6 +479,7 @@ impl Store {
         backend.untag(&building).await?;
         let credentials = self.registry.credentials(repos.primary.registry()).await?;
         backend.push(&reference, credentials.as_ref()).await?;
+        self.published_in(started.elapsed());
         lock(primary).insert(stage.clone());
         self.fill_caches(repos, &tag).await;
         Ok((stage, Outcome::Built))

@@ -179,6 +179,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         labels,
         from_pipeline,
         skipped_rules,
+        tag_warnings,
     } = settings(
         pipeline.as_ref(),
         &plan.project,
@@ -239,6 +240,9 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     }
     for line in &skipped_rules {
         log.info(&format!("slipway: {line}"));
+    }
+    for warning in &tag_warnings {
+        log.warning(warning);
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -325,6 +329,8 @@ pub(crate) struct Settings {
     pub(crate) from_pipeline: Vec<String>,
     /// Tag rules that gave nothing or were adjusted, for the log.
     pub(crate) skipped_rules: Vec<String>,
+    /// The tag rules' warnings (e.g. rules slipway does not support).
+    pub(crate) tag_warnings: Vec<String>,
 }
 
 /// Resolves the repo, login, labels and tags from the flags and the pipeline; `build` and
@@ -340,6 +346,7 @@ pub(crate) fn settings(
     let mut registry_credentials = Vec::new();
     let mut labels = BTreeMap::new();
     let mut skipped_rules = Vec::new();
+    let mut tag_warnings = Vec::new();
     if let Some(info) = pipeline {
         if repo.is_none()
             && let Some(r) = info.werf_repo(project)
@@ -362,7 +369,7 @@ pub(crate) fn settings(
             labels.insert(a.key.to_owned(), a.value);
         }
         from_pipeline.push("labels with the commit, project and run URLs".to_owned());
-        if !tags.tag_rule.is_empty() {
+        if !tags.tag_rule.is_empty() || !tags.tag_flavor.is_empty() {
             let rules = TagRules::parse(&tags.tag_rule, &tags.tag_flavor)?;
             let mut options = EvalOptions::new(unix_now());
             options.pr_head_sha = tags.tag_pr_head_sha;
@@ -381,7 +388,7 @@ pub(crate) fn settings(
                     a.rule, a.original, a.tag
                 ));
             }
-            skipped_rules.extend(outcome.warnings.iter().cloned());
+            tag_warnings.extend(outcome.warnings);
             custom_tags.extend(outcome.tags);
         }
     } else if !tags.tag_rule.is_empty() || !tags.tag_flavor.is_empty() {
@@ -399,6 +406,7 @@ pub(crate) fn settings(
         labels,
         from_pipeline,
         skipped_rules,
+        tag_warnings,
     })
 }
 

@@ -81,6 +81,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
         custom_tags,
         registry_credentials,
         skipped_rules,
+        tag_warnings,
         ..
     } = settings(
         pipeline.as_ref(),
@@ -91,6 +92,9 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
     )?;
     for line in &skipped_rules {
         eprintln!("slipway: {line}");
+    }
+    for w in &tag_warnings {
+        eprintln!("warning: {w}");
     }
     if let Some(repo) = repo {
         let options = BuildOptions {
