@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
 use crate::config::{BuildSecret, ImportKind, SecretSource};
+use crate::inputs::DigestInputs;
+use crate::inputs::previous::{self, LabelCache};
 use crate::names::{Digest, ImageName};
 use crate::plan::{Plan, PlannedImage};
 use crate::registry::{ImageRef, RegistryClient, RepoName, Tag};
@@ -47,6 +49,20 @@ impl Outcome {
     }
 }
 
+/// Where a digest is before the run builds anything.
+#[derive(Debug, Clone)]
+pub enum Located {
+    /// Published in the primary repo.
+    Primary(StageTag),
+    /// In a cache (`kind` "cache-repo") or secondary repo: it would be copied.
+    Elsewhere {
+        repo: RepoName,
+        stage: StageTag,
+        kind: &'static str,
+    },
+    Missing,
+}
+
 /// Where an image ended up, with what the report says about it.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -63,6 +79,8 @@ pub struct Published {
     pub size: u64,
     pub outcome: Outcome,
     pub seconds: f64,
+    /// Why the image was built (empty when it was not).
+    pub rebuild_reasons: Vec<String>,
 }
 
 impl Published {
@@ -95,6 +113,8 @@ pub struct Store {
     /// The longest time one of this run's pushes took from choosing its tag to the tag being
     /// visible; zero when the run pushed nothing. (Copies keep the source's older tag.)
     slowest_publication: Mutex<Duration>,
+    /// Digest inputs read from published images, for rebuild reasons.
+    inputs: LabelCache,
 }
 
 /// The cap on waiting for other builders' publications to become visible.
@@ -150,6 +170,7 @@ impl Store {
             sync,
             log,
             slowest_publication: Mutex::default(),
+            inputs: LabelCache::default(),
         })
     }
 
@@ -201,6 +222,7 @@ impl Store {
             ));
             let mut adopted = self.describe(image, oldest, p.outcome, backend).await?;
             adopted.seconds = p.seconds;
+            adopted.rebuild_reasons = std::mem::take(&mut p.rebuild_reasons);
             *p = adopted;
         }
         Ok(())
@@ -218,6 +240,7 @@ impl Store {
     ) -> Result<Published, BuildError> {
         let started = Instant::now();
         let digest = &image.digest;
+        let mut reasons = Vec::new();
         let (stage, outcome) = match &self.kind {
             Kind::Local { project } => {
                 let _lock = self.sync.lock(project, digest).await?;
@@ -231,6 +254,8 @@ impl Store {
                 match local.get(digest) {
                     Some(stage) => (stage.clone(), Outcome::Reused),
                     None => {
+                        reasons = self.local_reasons(image, project, &local, backend).await?;
+                        self.log_reasons(image, &reasons);
                         let stage = StageTag::now(digest.clone());
                         let tag = format!("{project}:{stage}");
                         self.build(plan, image, deps, backend, ssh_auth_sock, &tag, None)
@@ -239,54 +264,38 @@ impl Store {
                     }
                 }
             }
-            Kind::Repo {
-                repos,
-                primary,
-                secondary,
-                cache,
-                ..
-            } => {
-                let known = lock(primary).get(digest).cloned();
-                match known {
-                    Some(stage) => (stage, Outcome::Reused),
-                    None => {
-                        let copy_from = cache
-                            .iter()
-                            .zip(&repos.cache)
-                            .map(|(idx, r)| (idx, r, "cache-repo"))
-                            .chain(
-                                secondary
-                                    .iter()
-                                    .zip(&repos.secondary)
-                                    .map(|(idx, r)| (idx, r, "secondary")),
-                            )
-                            .find_map(|(idx, r, kind)| {
-                                idx.get(digest).map(|t| (r, t.clone(), kind))
-                            });
-                        match copy_from {
-                            Some((from, stage, kind)) => {
-                                self.copy_into_primary(repos, primary, from, &stage, kind)
-                                    .await?
-                            }
-                            None => {
-                                self.build_and_push(
-                                    plan,
-                                    image,
-                                    deps,
-                                    backend,
-                                    ssh_auth_sock,
-                                    repos,
-                                    primary,
-                                )
+            Kind::Repo { repos, primary, .. } => {
+                match self.locate(digest).expect("a store with repos locates") {
+                    Located::Primary(stage) => (stage, Outcome::Reused),
+                    located => match located {
+                        Located::Elsewhere { repo, stage, kind } => {
+                            self.copy_into_primary(repos, primary, &repo, &stage, kind)
                                 .await?
-                            }
                         }
-                    }
+                        _ => {
+                            let index = lock(primary).clone();
+                            reasons = self.repo_reasons(image, &repos.primary, &index).await;
+                            self.log_reasons(image, &reasons);
+                            self.build_and_push(
+                                plan,
+                                image,
+                                deps,
+                                backend,
+                                ssh_auth_sock,
+                                repos,
+                                primary,
+                            )
+                            .await?
+                        }
+                    },
                 }
             }
         };
         let mut published = self.describe(image, &stage, outcome, backend).await?;
         published.seconds = started.elapsed().as_secs_f64();
+        if outcome == Outcome::Built {
+            published.rebuild_reasons = reasons;
+        }
         let verb = match outcome {
             Outcome::Built => "built and published as".to_owned(),
             Outcome::Reused => "reused".to_owned(),
@@ -299,6 +308,109 @@ impl Store {
             published.seconds
         ));
         Ok(published)
+    }
+
+    /// Where `digest` is in the repos as listed when the run started; None in local storage.
+    pub fn locate(&self, digest: &Digest) -> Option<Located> {
+        let Kind::Repo {
+            repos,
+            primary,
+            secondary,
+            cache,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        if let Some(stage) = lock(primary).get(digest) {
+            return Some(Located::Primary(stage.clone()));
+        }
+        let elsewhere = cache
+            .iter()
+            .zip(&repos.cache)
+            .map(|(idx, r)| (idx, r, "cache-repo"))
+            .chain(
+                secondary
+                    .iter()
+                    .zip(&repos.secondary)
+                    .map(|(idx, r)| (idx, r, "secondary")),
+            )
+            .find_map(|(idx, r, kind)| {
+                idx.get(digest).map(|t| Located::Elsewhere {
+                    repo: r.clone(),
+                    stage: t.clone(),
+                    kind,
+                })
+            });
+        Some(elsewhere.unwrap_or(Located::Missing))
+    }
+
+    /// Why `image` builds: its inputs against those of its newest build in the primary repo.
+    /// Reading them is best effort: a failure is a warning, never a failed build.
+    async fn repo_reasons(
+        &self,
+        image: &PlannedImage,
+        repo: &RepoName,
+        index: &StageIndex,
+    ) -> Vec<String> {
+        let new = DigestInputs::of(image);
+        let name = image.name.to_string();
+        match previous::newest_build(&self.registry, &self.inputs, repo, index, &name).await {
+            Ok(found) => previous::explain(&found, &new),
+            Err(e) => {
+                self.log.warning(&format!(
+                    "image {}: the inputs of its earlier builds could not be read, so the \
+                     rebuild reasons are unknown: {e}",
+                    image.name
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Why `image` builds in local storage: against its newest build in the engine.
+    async fn local_reasons<B: Backend>(
+        &self,
+        image: &PlannedImage,
+        project: &str,
+        local: &StageIndex,
+        backend: &B,
+    ) -> Result<Vec<String>, BuildError> {
+        let new = DigestInputs::of(image);
+        let stages = local.newest_first();
+        let all = stages.len() <= previous::LOOKBACK;
+        for stage in stages.iter().take(previous::LOOKBACK) {
+            let Some(info) = backend.inspect(&format!("{project}:{stage}")).await? else {
+                continue;
+            };
+            if let Some(old) = info
+                .labels
+                .get(crate::inputs::LABEL)
+                .and_then(|v| DigestInputs::from_label(v))
+                && old.image == new.image
+            {
+                return Ok(crate::inputs::reasons(Some(&old), &new));
+            }
+        }
+        Ok(previous::explain(
+            &previous::Previous::NotFound {
+                looked_at: stages.len().min(previous::LOOKBACK),
+                all,
+            },
+            &new,
+        ))
+    }
+
+    fn log_reasons(&self, image: &PlannedImage, reasons: &[String]) {
+        if reasons.is_empty() {
+            return;
+        }
+        let mut text = format!("⛵ image {}: building, because:", image.name);
+        for r in reasons {
+            text.push_str("\n  - ");
+            text.push_str(r);
+        }
+        self.log.info(&text);
     }
 
     /// Copies a stage found in a cache or secondary repo into the primary, unless another
@@ -476,6 +588,10 @@ impl Store {
                 plan.commit.clone(),
             ),
             ("org.opencontainers.image.created".to_owned(), created),
+            (
+                crate::inputs::LABEL.to_owned(),
+                DigestInputs::of(image).to_label(),
+            ),
         ]);
         let cache_from = match layer_cache {
             Some(r) => match self.registry.describe(r).await {
@@ -569,6 +685,7 @@ impl Store {
                     size: info.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
             Kind::Repo {
@@ -605,6 +722,7 @@ impl Store {
                     size: remote.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
         }
@@ -723,6 +841,7 @@ pub fn report(
                     build_time_seconds: p.seconds,
                     commit: plan.commit.clone(),
                 }],
+                rebuild_reasons: p.rebuild_reasons.clone(),
             })
         })
         .collect();

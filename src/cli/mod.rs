@@ -2,18 +2,17 @@
 //! runs them, prints results, and maps errors to exit codes.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod build;
 mod ci_env;
+mod explain;
+mod plan;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::Error;
-use crate::backend::capability::{self, DockerBuilderChoice};
-use crate::plan::{self, PlanRequest};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,8 +27,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Show every image's digest and the concurrent build plan, without building anything.
-    Plan(PlanArgs),
+    /// Show every image's digest and the concurrent build plan, without building anything;
+    /// with a repo also whether each image is reused or built, and every tag it will get.
+    Plan(Box<plan::PlanArgs>),
+    /// Say why an image's digest differs from its most recent published build (or a tag, or
+    /// another commit).
+    Explain(Box<explain::ExplainArgs>),
     /// Build and publish every image whose digest is not in storage yet, then report.
     Build(Box<build::BuildArgs>),
     /// Print werf's CI environment (repo, private Docker config with the CI registry login,
@@ -74,30 +77,9 @@ impl DockerBuilderArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
+pub(crate) enum Output {
     Text,
     Json,
-}
-
-#[derive(Debug, Args)]
-struct PlanArgs {
-    /// Only these images and the images they depend on (default: all).
-    images: Vec<String>,
-    #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    docker_builder: DockerBuilderArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    output: Output,
-    /// At most this many images build at the same time; 0 or less means no limit.
-    #[arg(
-        long,
-        env = "WERF_PARALLEL_TASKS_LIMIT",
-        default_value_t = 5,
-        allow_negative_numbers = true
-    )]
-    parallel_tasks_limit: i64,
 }
 
 /// Runs slipway with `args` (the program name first) and returns the process exit code.
@@ -123,35 +105,7 @@ fn execute(cli: Cli) -> Result<(), Error> {
         Command::Build(args) => build::run(*args),
         Command::CiEnv(args) => ci_env::run(args),
         Command::Doctor(args) => crate::doctor::run_cli(&args),
-        Command::Plan(args) => {
-            let choice = args.docker_builder.choice()?;
-            let plan = plan::plan(&PlanRequest {
-                dir: args.project.dir,
-                config: args.project.config,
-                dev: args.project.dev,
-                images: args.images,
-                parallel_tasks_limit: args.parallel_tasks_limit,
-            })?;
-            for w in &plan.warnings {
-                eprintln!("warning: {w}");
-            }
-            // Without an engine to ask, only a classic builder the user forced is known here;
-            // `build` checks again against the engine it gets.
-            if let DockerBuilderChoice::Classic(_) = &choice {
-                capability::check(&plan, &capability::docker_builder(&choice, ""))?;
-            }
-            let text = match args.output {
-                Output::Text => plan::render_text(&plan),
-                Output::Json => {
-                    let mut s =
-                        serde_json::to_string_pretty(&plan).expect("the plan serializes to JSON");
-                    s.push('\n');
-                    s
-                }
-            };
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(Error::Output)
-        }
+        Command::Plan(args) => plan::run(*args),
+        Command::Explain(args) => explain::run(*args),
     }
 }

@@ -6,5 +6,6 @@ mod build_repo;
 mod buildah;
 mod buildkit;
 mod common;
+mod explain;
 mod failures;
 mod werf_features;
