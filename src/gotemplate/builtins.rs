@@ -49,7 +49,12 @@ fn eval_args(args: &[Value]) -> String {
     if let [Value::Str(s)] = args {
         return s.to_string();
     }
-    printf::sprint(args)
+    // Go prints nil arguments of these functions as the template prints a missing value.
+    let args: Vec<Value> = args
+        .iter()
+        .map(|v| if v.is_nil() { Value::str("<no value>") } else { v.clone() })
+        .collect();
+    printf::sprint(&args)
 }
 
 fn length(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {

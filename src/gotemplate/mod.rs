@@ -106,6 +106,8 @@ impl Engine {
                 location: None,
             }));
         };
+        // Go's reflect.ValueOf(nil) is the invalid value, not a nil interface.
+        let data = if data.is_nil() { &Value::Missing } else { data };
         exec::Exec::new(self, tree, data.clone(), 0)
             .run(data)
             .map_err(Error::Exec)

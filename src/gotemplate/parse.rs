@@ -69,12 +69,12 @@ type R<T> = Result<T, ParseError>;
 impl Parser<'_> {
     fn next(&mut self) -> Token {
         let last = self.tokens.len() - 1;
-        let token = self.tokens[self.index.min(last)].clone();
+        let i = self.index.min(last);
+        self.furthest = self.furthest.max(i);
         if self.index < last {
             self.index += 1;
         }
-        self.furthest = self.furthest.max(self.index.saturating_sub(1));
-        token
+        self.tokens[i].clone()
     }
 
     fn backup(&mut self) {
@@ -676,7 +676,9 @@ fn new_number(pos: usize, text: &str, kind: Kind) -> Result<Number, String> {
         n.is_float = true;
         return Ok(n);
     }
-    if kind == Kind::Complex || text.ends_with('i') {
+    if kind == Kind::Complex
+        || (text.ends_with('i') && strconv::parse_float(&text[..text.len() - 1]).is_some())
+    {
         return Err(format!("complex constants are not supported: {text}"));
     }
     let uint = strconv::parse_uint(text);

@@ -239,13 +239,39 @@ pub fn parse_int(s: &str) -> Option<i64> {
 pub fn parse_float(s: &str) -> Option<f64> {
     let s = strip_underscores(s)?;
     let body = s.trim_start_matches(['+', '-']);
-    if body.is_empty() || body.starts_with("0x") || body.starts_with("0X") {
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        let value = parse_hex_float(hex)?;
+        return Some(if s.starts_with('-') { -value } else { value });
+    }
+    if body.is_empty() {
         return None;
     }
     if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return None;
     }
     s.parse::<f64>().ok()
+}
+
+/// The part of a hexadecimal float after `0x`: hex digits, an optional point, then `p` and a
+/// binary exponent (required, as Go requires).
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    let (mantissa, exp) = lower.split_once('p')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in int.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(value * 2f64.powi(exp))
 }
 
 #[cfg(test)]
