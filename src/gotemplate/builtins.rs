@@ -61,7 +61,7 @@ fn length(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
     let n = match &a[0] {
         Value::Str(s) => s.len(),
         Value::List(l) => l.len(),
-        Value::Map(m) => m.len(),
+        Value::Map(m) => m.borrow().len(),
         Value::Nil | Value::Missing => return Err("len of nil pointer".to_owned()),
         other => return Err(format!("len of type {}", other.type_name())),
     };
@@ -108,7 +108,7 @@ fn index(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
                 Value::Int(i64::from(*b))
             }
             Value::Map(m) => match index {
-                Value::Str(k) => m.get(&**k).cloned().unwrap_or(Value::Nil),
+                Value::Str(k) => m.borrow().get(&**k).cloned().unwrap_or(Value::Nil),
                 v if v.is_nil() => return Err("value is nil; should be of type string".to_owned()),
                 v => return Err(format!("value has type {}; should be string", v.type_name())),
             },

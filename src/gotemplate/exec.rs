@@ -181,6 +181,7 @@ impl<'e> Exec<'e> {
                 .map(|(i, v)| (Value::Int(i as i64), v.clone()))
                 .collect(),
             Value::Map(entries) => entries
+                .borrow()
                 .iter()
                 .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
                 .collect(),
@@ -410,7 +411,7 @@ impl<'e> Exec<'e> {
                         format!("{name} is not a method but has arguments"),
                     ));
                 }
-                Ok(entries.get(name).cloned().unwrap_or(Value::Missing))
+                Ok(entries.borrow().get(name).cloned().unwrap_or(Value::Missing))
             }
             Value::Object(object) => {
                 let Some(signature) = object.method(name) else {
@@ -490,7 +491,13 @@ impl<'e> Exec<'e> {
             }
             Imp::Native(f) => {
                 let argv = self.eval_call_args(dot, func.sig, name, pos, node, args, final_)?;
-                f(self, argv).map_err(|err| self.error_at(pos, node, format!("error calling {name}: {err}")))
+                f(self, argv).map_err(|err| {
+                    if err == super::sprig::refused::REFUSED {
+                        let why = super::sprig::refused::reason(name).unwrap_or(err);
+                        return self.error_at(pos, node, why);
+                    }
+                    self.error_at(pos, node, format!("error calling {name}: {err}"))
+                })
             }
         }
     }

@@ -69,7 +69,7 @@ fn write_v(out: &mut String, value: &Value, sharp: bool) {
         Value::Map(entries) => {
             if sharp {
                 out.push_str("map[string]interface {}{");
-                for (i, (k, v)) in entries.iter().enumerate() {
+                for (i, (k, v)) in entries.borrow().iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
@@ -81,7 +81,7 @@ fn write_v(out: &mut String, value: &Value, sharp: bool) {
                 return;
             }
             out.push_str("map[");
-            for (i, (k, v)) in entries.iter().enumerate() {
+            for (i, (k, v)) in entries.borrow().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
@@ -91,11 +91,7 @@ fn write_v(out: &mut String, value: &Value, sharp: bool) {
             }
             out.push(']');
         }
-        Value::Object(o) => {
-            out.push('{');
-            out.push_str(o.type_name());
-            out.push('}');
-        }
+        Value::Object(o) => out.push_str(&o.display()),
     }
 }
 
@@ -417,7 +413,7 @@ fn format_arg(out: &mut String, arg: &Value, verb: char, flags: Flags) {
         }
         (_, Value::Map(entries)) => {
             out.push_str("map[");
-            for (i, (k, v)) in entries.iter().enumerate() {
+            for (i, (k, v)) in entries.borrow().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

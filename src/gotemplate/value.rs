@@ -1,6 +1,7 @@
 //! Template values: the dynamic types a werf.yaml template meets (JSON-like data plus Go's
 //! distinction between `int`, `int64` and `float64`, and between a missing value and nil).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
@@ -13,6 +14,8 @@ pub trait Object: fmt::Debug {
     fn method(&self, name: &str) -> Option<super::funcs::Signature>;
     /// Calls the method `name` with arguments already checked against its signature.
     fn call(&self, name: &str, args: &[Value]) -> Result<Value, String>;
+    /// How `%v` prints it (Go's `String()` method, when it has one).
+    fn display(&self) -> String;
 }
 
 #[derive(Clone, Debug)]
@@ -30,8 +33,9 @@ pub enum Value {
     Str(Rc<str>),
     /// `[]interface{}` (and the typed slices sprig returns, which templates cannot tell apart).
     List(Rc<Vec<Value>>),
-    /// `map[string]interface{}`, iterated in key order as Go's template and fmt do.
-    Map(Rc<BTreeMap<String, Value>>),
+    /// `map[string]interface{}`, iterated in key order as Go's template and fmt do; shared and
+    /// mutable like a Go map (sprig's `set` changes the map every holder sees).
+    Map(Rc<RefCell<BTreeMap<String, Value>>>),
     Object(Rc<dyn Object>),
 }
 
@@ -45,7 +49,7 @@ impl Value {
     }
 
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Rc::new(entries))
+        Value::Map(Rc::new(RefCell::new(entries)))
     }
 
     /// Go's type name as `reflect.Type.String()` spells it.
@@ -76,7 +80,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
-            Value::Map(m) => !m.is_empty(),
+            Value::Map(m) => !m.borrow().is_empty(),
             Value::Object(_) => true,
         }
     }
@@ -121,7 +125,7 @@ impl PartialEq for Value {
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b) || *a.borrow() == *b.borrow(),
             (Value::Object(a), Value::Object(b)) => Rc::ptr_eq(a, b),
             _ => false,
         }
