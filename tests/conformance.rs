@@ -36,7 +36,10 @@ fn load(file: &str) -> Vec<Case> {
 fn harness_funcs(mut map: FuncMap) -> FuncMap {
     map.insert("zeroArgs", sig(&[]), |_, _| Ok(Value::str("zeroArgs")));
     map.insert("oneArg", sig(&[Ty::Str]), |_, a| {
-        Ok(Value::str(format!("oneArg={}", a[0].as_str().unwrap_or_default())))
+        Ok(Value::str(format!(
+            "oneArg={}",
+            a[0].as_str().unwrap_or_default()
+        )))
     });
     map.insert("twoArgs", sig(&[Ty::Str, Ty::Str]), |_, a| {
         Ok(Value::str(format!(
@@ -45,15 +48,23 @@ fn harness_funcs(mut map: FuncMap) -> FuncMap {
             a[1].as_str().unwrap_or_default()
         )))
     });
-    map.insert("valueString", sig(&[Ty::Str]), |_, _| Ok(Value::str("value is ignored")));
+    map.insert("valueString", sig(&[Ty::Str]), |_, _| {
+        Ok(Value::str("value is ignored"))
+    });
     map.insert("returnInt", sig(&[]), |_, _| Ok(Value::Int(7)));
     map.insert("add", variadic(&[], Ty::Int), |_, a| {
-        let sum = a.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum();
+        let sum = a
+            .iter()
+            .map(|v| if let Value::Int(i) = v { *i } else { 0 })
+            .sum();
         Ok(Value::Int(sum))
     });
     map.insert("echo", sig(&[Ty::Any]), |_, a| Ok(a[0].clone()));
     map.insert("dddArg", variadic(&[Ty::Int], Ty::Str), |_, a| {
-        let rest: Vec<String> = a[1..].iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect();
+        let rest: Vec<String> = a[1..]
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect();
         let n = if let Value::Int(i) = a[0] { i } else { 0 };
         Ok(Value::str(format!("{n} [{}]\n", rest.join(" "))))
     });
@@ -63,12 +74,18 @@ fn harness_funcs(mut map: FuncMap) -> FuncMap {
         }
         let mut m = BTreeMap::new();
         for pair in a.chunks(2) {
-            m.insert(pair[0].as_str().unwrap_or_default().to_owned(), pair[1].clone());
+            m.insert(
+                pair[0].as_str().unwrap_or_default().to_owned(),
+                pair[1].clone(),
+            );
         }
         Ok(Value::map(m))
     });
     map.insert("mapOfThree", sig(&[]), |_, _| {
-        Ok(Value::map(BTreeMap::from([("three".to_owned(), Value::Int(3))])))
+        Ok(Value::map(BTreeMap::from([(
+            "three".to_owned(),
+            Value::Int(3),
+        )])))
     });
     map.insert("die", sig(&[]), |_, _| Err("die".to_owned()));
     map
@@ -85,9 +102,13 @@ fn data_of(case: &Case) -> Value {
 fn run_exec(case: &Case, funcs: FuncMap) -> Result<(), String> {
     let engine = Engine::new(funcs);
     for (name, text) in &case.setup {
-        engine.parse(name, text).map_err(|e| format!("setup: {e}"))?;
+        engine
+            .parse(name, text)
+            .map_err(|e| format!("setup: {e}"))?;
     }
-    engine.parse(&case.name, &case.input).map_err(|e| format!("parse: {e}"))?;
+    engine
+        .parse(&case.name, &case.input)
+        .map_err(|e| format!("parse: {e}"))?;
     match (engine.execute(&case.name, &data_of(case)), case.ok) {
         (Ok(out), true) if out == case.output => Ok(()),
         (Ok(out), true) => Err(format!("got {out:?}, want {:?}", case.output)),
@@ -140,10 +161,16 @@ fn tally(cases: &[Case], run: impl Fn(&Case) -> Result<(), String>) -> Tally {
         }
         match run(case) {
             Ok(()) => t.passed += 1,
-            Err(why) if why.contains("is not allowed: it") || why.contains("is not supported by slipway") => {
+            Err(why)
+                if why.contains("is not allowed: it")
+                    || why.contains("is not supported by slipway") =>
+            {
                 t.refused += 1;
             }
-            Err(why) => t.failed.push(format!("{}/{} {:?}: {why}", case.group, case.name, case.input)),
+            Err(why) => t.failed.push(format!(
+                "{}/{} {:?}: {why}",
+                case.group, case.name, case.input
+            )),
         }
     }
     t
@@ -170,7 +197,9 @@ fn report(suite: &str, t: &Tally, min_passed: usize) {
 #[test]
 fn go_exec_tests() {
     let cases = load("go-exec.json");
-    let t = tally(&cases, |case| run_exec(case, harness_funcs(Engine::builtins())));
+    let t = tally(&cases, |case| {
+        run_exec(case, harness_funcs(Engine::builtins()))
+    });
     report("go exec/multi/cmp", &t, 354);
 }
 

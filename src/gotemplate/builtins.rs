@@ -8,14 +8,32 @@ use super::value::Value;
 
 pub fn register(map: &mut FuncMap) {
     let and_or = variadic(&[Ty::Reflect], Ty::Reflect);
-    map.insert_func("and", Func { sig: and_or, imp: Imp::And });
-    map.insert_func("or", Func { sig: and_or, imp: Imp::Or });
-    map.insert("not", sig(&[Ty::Reflect]), |_, a| Ok(Value::Bool(!a[0].truth())));
+    map.insert_func(
+        "and",
+        Func {
+            sig: and_or,
+            imp: Imp::And,
+        },
+    );
+    map.insert_func(
+        "or",
+        Func {
+            sig: and_or,
+            imp: Imp::Or,
+        },
+    );
+    map.insert("not", sig(&[Ty::Reflect]), |_, a| {
+        Ok(Value::Bool(!a[0].truth()))
+    });
     map.insert("len", sig(&[Ty::Reflect]), length);
     map.insert("index", variadic(&[Ty::Reflect], Ty::Reflect), index);
     map.insert("slice", variadic(&[Ty::Reflect], Ty::Reflect), slice);
-    map.insert("print", variadic(&[], Ty::Any), |_, a| Ok(Value::str(printf::sprint(&a))));
-    map.insert("println", variadic(&[], Ty::Any), |_, a| Ok(Value::str(printf::sprintln(&a))));
+    map.insert("print", variadic(&[], Ty::Any), |_, a| {
+        Ok(Value::str(printf::sprint(&a)))
+    });
+    map.insert("println", variadic(&[], Ty::Any), |_, a| {
+        Ok(Value::str(printf::sprintln(&a)))
+    });
     map.insert("printf", variadic(&[Ty::Str], Ty::Any), |_, a| {
         let format = a[0].as_str().unwrap_or_default().to_owned();
         Ok(Value::str(printf::sprintf(&format, &a[1..])))
@@ -24,16 +42,24 @@ pub fn register(map: &mut FuncMap) {
     map.insert("ne", sig(&[Ty::Reflect, Ty::Reflect]), |e, a| {
         eq(e, a).map(|v| Value::Bool(!v.truth()))
     });
-    map.insert("lt", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| lt(&a[0], &a[1]).map(Value::Bool));
-    map.insert("le", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| le(&a[0], &a[1]).map(Value::Bool));
+    map.insert("lt", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| {
+        lt(&a[0], &a[1]).map(Value::Bool)
+    });
+    map.insert("le", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| {
+        le(&a[0], &a[1]).map(Value::Bool)
+    });
     map.insert("gt", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| {
         le(&a[0], &a[1]).map(|v| Value::Bool(!v))
     });
     map.insert("ge", sig(&[Ty::Reflect, Ty::Reflect]), |_, a| {
         lt(&a[0], &a[1]).map(|v| Value::Bool(!v))
     });
-    map.insert("html", variadic(&[], Ty::Any), |_, a| Ok(Value::str(html_escape(&eval_args(&a)))));
-    map.insert("js", variadic(&[], Ty::Any), |_, a| Ok(Value::str(js_escape(&eval_args(&a)))));
+    map.insert("html", variadic(&[], Ty::Any), |_, a| {
+        Ok(Value::str(html_escape(&eval_args(&a))))
+    });
+    map.insert("js", variadic(&[], Ty::Any), |_, a| {
+        Ok(Value::str(js_escape(&eval_args(&a))))
+    });
     map.insert("urlquery", variadic(&[], Ty::Any), |_, a| {
         Ok(Value::str(query_escape(&eval_args(&a))))
     });
@@ -52,7 +78,13 @@ fn eval_args(args: &[Value]) -> String {
     // Go prints nil arguments of these functions as the template prints a missing value.
     let args: Vec<Value> = args
         .iter()
-        .map(|v| if v.is_nil() { Value::str("<no value>") } else { v.clone() })
+        .map(|v| {
+            if v.is_nil() {
+                Value::str("<no value>")
+            } else {
+                v.clone()
+            }
+        })
         .collect();
     printf::sprint(&args)
 }
@@ -110,7 +142,12 @@ fn index(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
             Value::Map(m) => match index {
                 Value::Str(k) => m.borrow().get(&**k).cloned().unwrap_or(Value::Nil),
                 v if v.is_nil() => return Err("value is nil; should be of type string".to_owned()),
-                v => return Err(format!("value has type {}; should be string", v.type_name())),
+                v => {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        v.type_name()
+                    ));
+                }
             },
             other => return Err(format!("can't index item of type {}", other.type_name())),
         };
@@ -148,7 +185,9 @@ fn slice(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
         return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
     }
     Ok(match item {
-        Value::Str(s) => Value::str(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).as_ref()),
+        Value::Str(s) => {
+            Value::str(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).as_ref())
+        }
         Value::List(l) => Value::list(l[idx[0]..idx[1]].to_vec()),
         _ => Value::Missing,
     })
@@ -246,7 +285,8 @@ fn le(a: &Value, b: &Value) -> Result<bool, String> {
     if k1 != k2 {
         return Err(INCOMPATIBLE.to_owned());
     }
-    Ok(a == b || matches!((a, b), (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) if x == y))
+    Ok(a == b
+        || matches!((a, b), (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) if x == y))
 }
 
 /// Go's `template.HTMLEscapeString`.
@@ -293,7 +333,9 @@ pub fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }

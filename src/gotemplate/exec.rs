@@ -36,12 +36,23 @@ enum Flow {
     Continue,
 }
 
+/// Where a piece of the main template's output came from: output byte offset, source byte
+/// offset, and whether it is literal text (whose lines follow the source's lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub out: usize,
+    pub src: usize,
+    pub text: bool,
+}
+
 pub struct Exec<'e> {
     pub engine: &'e Engine,
     tree: Rc<Tree>,
     vars: Vec<(String, Value)>,
     out: String,
     pub depth: usize,
+    /// Filled for the main template when the caller wants a line map of the output.
+    pub trace: Option<Vec<Span>>,
 }
 
 impl<'e> Exec<'e> {
@@ -52,17 +63,21 @@ impl<'e> Exec<'e> {
             vars: vec![("$".to_owned(), data)],
             out: String::new(),
             depth,
+            trace: None,
         }
     }
 
     /// Runs the tree and returns what it printed.
-    pub fn run(mut self, dot: &Value) -> R<String> {
+    pub fn run(self, dot: &Value) -> R<String> {
+        self.run_traced(dot).map(|(out, _)| out)
+    }
+
+    /// Runs the tree and returns what it printed with the spans it recorded.
+    pub fn run_traced(mut self, dot: &Value) -> R<(String, Vec<Span>)> {
         let tree = self.tree.clone();
-        match self.walk_list(dot, &tree.root)? {
-            Flow::Normal => Ok(self.out),
-            // The parser only accepts break/continue inside a range.
-            Flow::Break | Flow::Continue => Ok(self.out),
-        }
+        // The parser only accepts break/continue inside a range, so the flow ends normal.
+        self.walk_list(dot, &tree.root)?;
+        Ok((self.out, self.trace.unwrap_or_default()))
     }
 
     /// An error at byte `pos` of the current template, quoting `context` as Go does.
@@ -98,13 +113,25 @@ impl<'e> Exec<'e> {
     }
 
     fn walk(&mut self, dot: &Value, node: &Node) -> R<Flow> {
+        if let Some(trace) = &mut self.trace
+            && matches!(
+                node,
+                Node::Text { .. } | Node::Action { .. } | Node::Template { .. }
+            )
+        {
+            trace.push(Span {
+                out: self.out.len(),
+                src: node.pos(),
+                text: matches!(node, Node::Text { .. }),
+            });
+        }
         match node {
             Node::Text { text, .. } => self.out.push_str(text),
             Node::Comment { .. } => {}
             Node::Action { pipe, .. } => {
                 let value = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
-                    self.print_value(node, &value)?;
+                    self.print_value(&value);
                 }
             }
             Node::Break { .. } => return Ok(Flow::Break),
@@ -139,17 +166,11 @@ impl<'e> Exec<'e> {
         Ok(Flow::Normal)
     }
 
-    fn print_value(&mut self, node: &Node, value: &Value) -> R<()> {
+    fn print_value(&mut self, value: &Value) {
         match value {
             Value::Missing => self.out.push_str("<no value>"),
-            Value::Nil => self.out.push_str("<nil>"),
-            Value::Object(_) => {
-                let _ = node;
-                self.out.push_str(&printf::display(value));
-            }
             other => self.out.push_str(&printf::display(other)),
         }
-        Ok(())
     }
 
     fn walk_if_or_with(&mut self, with: bool, dot: &Value, b: &Branch) -> R<Flow> {
@@ -279,8 +300,9 @@ impl<'e> Exec<'e> {
                 self.eval_field_chain(dot, dot.clone(), *pos, first, idents, &cmd.args, final_)
             }
             Arg::Chain { .. } => self.eval_chain(dot, first, &cmd.args, final_),
-            Arg::Identifier { pos, name } => {
-                self.eval_function(dot, *pos, name, first, &cmd.args, final_)
+            // Go reports a failing call at the whole command.
+            Arg::Identifier { name, .. } => {
+                self.eval_function(dot, cmd.pos, name, cmd, &cmd.args, final_)
             }
             Arg::Pipe(pipe) => {
                 self.not_a_function(cmd, &final_)?;
@@ -330,7 +352,13 @@ impl<'e> Exec<'e> {
         Ok(Value::Missing)
     }
 
-    fn eval_chain(&mut self, dot: &Value, chain: &Arg, args: &[Arg], final_: Option<Value>) -> R<Value> {
+    fn eval_chain(
+        &mut self,
+        dot: &Value,
+        chain: &Arg,
+        args: &[Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
         let Arg::Chain { pos, node, fields } = chain else {
             return Ok(Value::Missing);
         };
@@ -349,9 +377,15 @@ impl<'e> Exec<'e> {
     fn eval_arg_untyped(&mut self, dot: &Value, arg: &Arg) -> R<Value> {
         match arg {
             Arg::Dot { .. } => Ok(dot.clone()),
-            Arg::Field { pos, idents } => {
-                self.eval_field_chain(dot, dot.clone(), *pos, arg, idents, std::slice::from_ref(arg), None)
-            }
+            Arg::Field { pos, idents } => self.eval_field_chain(
+                dot,
+                dot.clone(),
+                *pos,
+                arg,
+                idents,
+                std::slice::from_ref(arg),
+                None,
+            ),
             Arg::Variable { pos, idents } => {
                 let value = self.var_value(&idents[0], *pos, arg)?;
                 if idents.len() == 1 {
@@ -411,7 +445,11 @@ impl<'e> Exec<'e> {
                         format!("{name} is not a method but has arguments"),
                     ));
                 }
-                Ok(entries.borrow().get(name).cloned().unwrap_or(Value::Missing))
+                Ok(entries
+                    .borrow()
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(Value::Missing))
             }
             Value::Object(object) => {
                 let Some(signature) = object.method(name) else {
@@ -440,7 +478,7 @@ impl<'e> Exec<'e> {
         dot: &Value,
         pos: usize,
         name: &str,
-        node: &Arg,
+        node: &dyn Display,
         args: &[Arg],
         final_: Option<Value>,
     ) -> R<Value> {
@@ -461,7 +499,7 @@ impl<'e> Exec<'e> {
         func: Func,
         name: &str,
         pos: usize,
-        node: &Arg,
+        node: &dyn Display,
         args: &[Arg],
         final_: Option<Value>,
     ) -> R<Value> {
@@ -511,7 +549,7 @@ impl<'e> Exec<'e> {
         sig: Signature,
         name: &str,
         pos: usize,
-        node: &Arg,
+        node: &dyn Display,
         args: &[Arg],
         final_: Option<Value>,
     ) -> R<Vec<Value>> {
@@ -561,7 +599,11 @@ impl<'e> Exec<'e> {
         let ok = match (&value, ty) {
             (Value::Missing, Ty::Any | Ty::Reflect | Ty::Map | Ty::List) => return Ok(Value::Nil),
             (Value::Missing, _) => {
-                return Err(self.error_at(pos, node, format!("invalid value; expected {}", ty.go_name())));
+                return Err(self.error_at(
+                    pos,
+                    node,
+                    format!("invalid value; expected {}", ty.go_name()),
+                ));
             }
             (_, Ty::Any | Ty::Reflect) => true,
             (Value::Nil, Ty::Map | Ty::List) => true,
@@ -575,7 +617,11 @@ impl<'e> Exec<'e> {
             _ => false,
         };
         if !ok {
-            let got = if value.is_nil() { "interface {}" } else { value.type_name() };
+            let got = if value.is_nil() {
+                "interface {}"
+            } else {
+                value.type_name()
+            };
             return Err(self.error_at(
                 pos,
                 node,
@@ -593,7 +639,11 @@ impl<'e> Exec<'e> {
             Arg::Nil { .. } => {
                 return match ty {
                     Ty::Any | Ty::Reflect | Ty::Map | Ty::List => Ok(Value::Nil),
-                    _ => Err(self.error_at(pos, arg, format!("cannot assign nil to {}", ty.go_name()))),
+                    _ => Err(self.error_at(
+                        pos,
+                        arg,
+                        format!("cannot assign nil to {}", ty.go_name()),
+                    )),
                 };
             }
             Arg::Field { .. }

@@ -7,7 +7,6 @@ pub enum Kind {
     Bool,
     Char,
     CharConstant,
-    Comment,
     Complex,
     Assign,
     Declare,
@@ -510,12 +509,18 @@ impl Lexer<'_> {
     fn number(&mut self) -> Option<State> {
         if !self.scan_number() {
             let text = self.input[self.start..self.pos].to_owned();
-            return self.error(format!("bad number syntax: {}", super::strconv::quote(&text)));
+            return self.error(format!(
+                "bad number syntax: {}",
+                super::strconv::quote(&text)
+            ));
         }
         if matches!(self.peek(), Some('+' | '-')) {
             if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
                 let text = self.input[self.start..self.pos].to_owned();
-                return self.error(format!("bad number syntax: {}", super::strconv::quote(&text)));
+                return self.error(format!(
+                    "bad number syntax: {}",
+                    super::strconv::quote(&text)
+                ));
             }
             self.emit(Kind::Complex);
         } else {
@@ -601,8 +606,17 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(lex("{{\"abc").last().unwrap().val, "unterminated quoted string");
-        assert_eq!(lex("{{ 3x }}").last().unwrap().val, "bad number syntax: \"3x\"");
-        assert_eq!(lex("{{/* x */ a}}").last().unwrap().val, "comment ends before closing delimiter");
+        assert_eq!(
+            lex("{{\"abc").last().unwrap().val,
+            "unterminated quoted string"
+        );
+        assert_eq!(
+            lex("{{ 3x }}").last().unwrap().val,
+            "bad number syntax: \"3x\""
+        );
+        assert_eq!(
+            lex("{{/* x */ a}}").last().unwrap().val,
+            "comment ends before closing delimiter"
+        );
     }
 }

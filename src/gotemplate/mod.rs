@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-pub use exec::{ExecError, MAX_DEPTH};
+pub use exec::{ExecError, MAX_DEPTH, Span};
 pub use funcs::FuncMap;
 pub use parse::ParseError;
 pub use value::{Object, Value};
@@ -96,6 +96,16 @@ impl Engine {
 
     /// Renders template `name` with `data` as dot and `$`.
     pub fn execute(&self, name: &str, data: &Value) -> Result<String, Error> {
+        self.run(name, data, false).map(|(out, _)| out)
+    }
+
+    /// As [`Engine::execute`], also returning where each piece of output came from in the
+    /// template's own text (not in the templates it calls).
+    pub fn execute_traced(&self, name: &str, data: &Value) -> Result<(String, Vec<Span>), Error> {
+        self.run(name, data, true)
+    }
+
+    fn run(&self, name: &str, data: &Value, trace: bool) -> Result<(String, Vec<Span>), Error> {
         let Some(tree) = self.lookup(name) else {
             return Err(Error::Exec(ExecError {
                 message: format!(
@@ -108,9 +118,11 @@ impl Engine {
         };
         // Go's reflect.ValueOf(nil) is the invalid value, not a nil interface.
         let data = if data.is_nil() { &Value::Missing } else { data };
-        exec::Exec::new(self, tree, data.clone(), 0)
-            .run(data)
-            .map_err(Error::Exec)
+        let mut exec = exec::Exec::new(self, tree, data.clone(), 0);
+        if trace {
+            exec.trace = Some(Vec::new());
+        }
+        exec.run_traced(data).map_err(Error::Exec)
     }
 }
 

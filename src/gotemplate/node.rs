@@ -22,15 +22,32 @@ pub struct List {
 
 #[derive(Debug, Clone)]
 pub enum Node {
-    Text { pos: usize, text: String },
-    Comment { pos: usize, text: String },
-    Action { pos: usize, pipe: Pipe },
+    Text {
+        pos: usize,
+        text: String,
+    },
+    Comment {
+        pos: usize,
+        text: String,
+    },
+    Action {
+        pos: usize,
+        pipe: Pipe,
+    },
     If(Branch),
     Range(Branch),
     With(Branch),
-    Template { pos: usize, name: String, pipe: Option<Pipe> },
-    Break { pos: usize },
-    Continue { pos: usize },
+    Template {
+        pos: usize,
+        name: String,
+        pipe: Option<Pipe>,
+    },
+    Break {
+        pos: usize,
+    },
+    Continue {
+        pos: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -58,18 +75,42 @@ pub struct Command {
 
 #[derive(Debug, Clone)]
 pub enum Arg {
-    Identifier { pos: usize, name: String },
-    Dot { pos: usize },
-    Nil { pos: usize },
+    Identifier {
+        pos: usize,
+        name: String,
+    },
+    Dot {
+        pos: usize,
+    },
+    Nil {
+        pos: usize,
+    },
     /// `.A.B`: the identifiers without dots.
-    Field { pos: usize, idents: Vec<String> },
+    Field {
+        pos: usize,
+        idents: Vec<String>,
+    },
     /// `$x.A`: the variable name (with `$`) then the fields.
-    Variable { pos: usize, idents: Vec<String> },
-    Bool { pos: usize, value: bool },
+    Variable {
+        pos: usize,
+        idents: Vec<String>,
+    },
+    Bool {
+        pos: usize,
+        value: bool,
+    },
     Number(Rc<Number>),
-    String { pos: usize, quoted: String, text: String },
+    String {
+        pos: usize,
+        quoted: String,
+        text: String,
+    },
     Pipe(Box<Pipe>),
-    Chain { pos: usize, node: Box<Arg>, fields: Vec<String> },
+    Chain {
+        pos: usize,
+        node: Box<Arg>,
+        fields: Vec<String>,
+    },
 }
 
 /// A numeric constant with every interpretation that fits, as Go's `NumberNode`.

@@ -183,7 +183,7 @@ impl Parser<'_> {
             }
             let node = self.text_or_action()?;
             match node {
-                Item::End(_) => return Err(self.errorf("unexpected {{end}}".to_owned())),
+                Item::End => return Err(self.errorf("unexpected {{end}}".to_owned())),
                 Item::Else { .. } => return Err(self.errorf("unexpected {{else}}".to_owned())),
                 Item::Node(node) => root.nodes.push(node),
             }
@@ -223,7 +223,7 @@ impl Parser<'_> {
                     list.nodes.push(node);
                     continue;
                 }
-                Item::End(_) => Stop::End,
+                Item::End => Stop::End,
                 Item::Else { pos, has_if } => Stop::Else { pos, has_if },
             };
             self.depth -= 1;
@@ -245,10 +245,6 @@ impl Parser<'_> {
                 self.action_line = 0;
                 result
             }
-            Kind::Comment => Ok(Item::Node(Node::Comment {
-                pos: token.pos,
-                text: token.val,
-            })),
             _ => Err(self.unexpected(&token, "input")),
         }
     }
@@ -258,7 +254,11 @@ impl Parser<'_> {
         match token.kind {
             Kind::Block => return self.block_control().map(Item::Node),
             Kind::Break | Kind::Continue => {
-                let word = if token.kind == Kind::Break { "break" } else { "continue" };
+                let word = if token.kind == Kind::Break {
+                    "break"
+                } else {
+                    "continue"
+                };
                 let next = self.next_non_space();
                 if next.kind != Kind::RightDelim {
                     return Err(self.unexpected(&next, &format!("{{{{{word}}}}}")));
@@ -274,8 +274,8 @@ impl Parser<'_> {
             }
             Kind::Else => return self.else_control(),
             Kind::End => {
-                let token = self.expect(Kind::RightDelim, "end")?;
-                return Ok(Item::End(token.pos));
+                self.expect(Kind::RightDelim, "end")?;
+                return Ok(Item::End);
             }
             Kind::If => return self.if_control().map(Item::Node),
             Kind::Range => {
@@ -496,7 +496,11 @@ impl Parser<'_> {
         for (i, cmd) in pipe.cmds.iter().enumerate().skip(1) {
             if matches!(
                 cmd.args[0],
-                Arg::Bool { .. } | Arg::Dot { .. } | Arg::Nil { .. } | Arg::Number(_) | Arg::String { .. }
+                Arg::Bool { .. }
+                    | Arg::Dot { .. }
+                    | Arg::Nil { .. }
+                    | Arg::Number(_)
+                    | Arg::String { .. }
             ) {
                 return Err(self.errorf(format!(
                     "non executable command in pipeline stage {}",
@@ -553,7 +557,11 @@ impl Parser<'_> {
                 idents.extend(fields);
                 Arg::Variable { pos, idents }
             }
-            Arg::Bool { .. } | Arg::String { .. } | Arg::Number(_) | Arg::Nil { .. } | Arg::Dot { .. } => {
+            Arg::Bool { .. }
+            | Arg::String { .. }
+            | Arg::Number(_)
+            | Arg::Nil { .. }
+            | Arg::Dot { .. } => {
                 let shown = node.to_string();
                 return Err(self.errorf(format!(
                     "unexpected . after term {}",
@@ -588,10 +596,9 @@ impl Parser<'_> {
             Kind::Variable => {
                 let idents: Vec<String> = token.val.split('.').map(str::to_owned).collect();
                 if !self.vars.iter().any(|v| *v == idents[0]) {
-                    return Err(self.errorf(format!(
-                        "undefined variable {}",
-                        strconv::quote(&idents[0])
-                    )));
+                    return Err(
+                        self.errorf(format!("undefined variable {}", strconv::quote(&idents[0])))
+                    );
                 }
                 Arg::Variable {
                     pos: token.pos,
@@ -607,12 +614,13 @@ impl Parser<'_> {
                 value: token.val == "true",
             },
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number = new_number(token.pos, &token.val, token.kind).map_err(|e| self.errorf(e))?;
+                let number =
+                    new_number(token.pos, &token.val, token.kind).map_err(|e| self.errorf(e))?;
                 Arg::Number(Rc::new(number))
             }
-            Kind::LeftParen => {
-                Arg::Pipe(Box::new(self.pipeline("parenthesized pipeline", Kind::RightParen)?))
-            }
+            Kind::LeftParen => Arg::Pipe(Box::new(
+                self.pipeline("parenthesized pipeline", Kind::RightParen)?,
+            )),
             Kind::String | Kind::RawString => {
                 let text = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
@@ -636,7 +644,7 @@ fn is_final(token: &Token) -> bool {
 /// What `text_or_action` read: a node, or the `{{end}}`/`{{else}}` that closes a list.
 enum Item {
     Node(Node),
-    End(usize),
+    End,
     Else { pos: usize, has_if: bool },
 }
 

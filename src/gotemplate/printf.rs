@@ -382,7 +382,11 @@ fn pad_number(out: &mut String, s: &str, flags: Flags) {
 fn format_arg(out: &mut String, arg: &Value, verb: char, flags: Flags) {
     match (verb, arg) {
         ('T', _) => {
-            let name = if arg.is_nil() { "<nil>" } else { arg.type_name() };
+            let name = if arg.is_nil() {
+                "<nil>"
+            } else {
+                arg.type_name()
+            };
             pad(out, name, flags);
         }
         ('v', Value::Int(i) | Value::Int64(i)) => format_int(out, *i, 'd', flags),
@@ -579,13 +583,33 @@ mod tests {
     #[test]
     fn verbs() {
         let cases: &[(&str, Vec<Value>, &str)] = &[
-            ("%s|%d|%v", vec![Value::str("a"), Value::Int(3), Value::Bool(true)], "a|3|true"),
-            ("%05d|%-4s|%x", vec![Value::Int(-42), Value::str("ab"), Value::Int(255)], "-0042|ab  |ff"),
-            ("%q %t %.2f", vec![Value::str("x\"y"), Value::Bool(false), Value::Float(2.345)], "\"x\\\"y\" false 2.35"),
+            (
+                "%s|%d|%v",
+                vec![Value::str("a"), Value::Int(3), Value::Bool(true)],
+                "a|3|true",
+            ),
+            (
+                "%05d|%-4s|%x",
+                vec![Value::Int(-42), Value::str("ab"), Value::Int(255)],
+                "-0042|ab  |ff",
+            ),
+            (
+                "%q %t %.2f",
+                vec![Value::str("x\"y"), Value::Bool(false), Value::Float(2.345)],
+                "\"x\\\"y\" false 2.35",
+            ),
             ("%d", vec![Value::str("x")], "%!d(string=x)"),
             ("%s %s", vec![Value::str("x")], "x %!s(MISSING)"),
-            ("%s", vec![Value::str("x"), Value::Int(1)], "x%!(EXTRA int=1)"),
-            ("%v %v", vec![Value::Float(1e6), Value::Float(0.5)], "1e+06 0.5"),
+            (
+                "%s",
+                vec![Value::str("x"), Value::Int(1)],
+                "x%!(EXTRA int=1)",
+            ),
+            (
+                "%v %v",
+                vec![Value::Float(1e6), Value::Float(0.5)],
+                "1e+06 0.5",
+            ),
             ("%e", vec![Value::Float(1234.5678)], "1.234568e+03"),
         ];
         for (format, args, want) in cases {

@@ -143,8 +143,7 @@ pub fn unquote_char(s: &str, quote: char) -> Result<(char, &str), String> {
         _ => return Err(invalid()),
     };
     let digits = if radix == 8 {
-        let all = s.get(1..4).ok_or_else(invalid)?;
-        all
+        s.get(1..4).ok_or_else(invalid)?
     } else {
         rest.get(..len).ok_or_else(invalid)?
     };
@@ -246,7 +245,10 @@ pub fn parse_float(s: &str) -> Option<f64> {
     if body.is_empty() {
         return None;
     }
-    if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse::<f64>().ok()

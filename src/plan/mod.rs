@@ -37,6 +37,8 @@ pub struct PlanRequest {
     pub images: Vec<String>,
     /// At most this many images build at once; ≤ 0 means no limit.
     pub parallel_tasks_limit: i64,
+    /// What the werf.yaml template may read from outside the repository.
+    pub template: config::TemplateInputs,
 }
 
 /// One image of the plan.
@@ -304,6 +306,8 @@ fn plan_with(
     let config = config::load(&LoadRequest {
         dir: request.dir.clone(),
         config: request.config.clone(),
+        dev: request.dev,
+        template: request.template.clone(),
     })
     .map_err(Box::new)?;
     let repo = GitRepo::open(&request.dir)?;

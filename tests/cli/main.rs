@@ -5,3 +5,4 @@ mod common;
 mod plan_digest;
 mod plan_errors;
 mod plan_output;
+mod templates;

@@ -45,7 +45,9 @@ pub fn kind_name(v: &Value) -> &'static str {
 pub fn items(v: &Value, what: &str) -> Result<Vec<Value>, String> {
     match v {
         Value::List(items) => Ok(items.to_vec()),
-        v if v.is_nil() => Err("runtime error: invalid memory address or nil pointer dereference".to_owned()),
+        v if v.is_nil() => {
+            Err("runtime error: invalid memory address or nil pointer dereference".to_owned())
+        }
         other => Err(format!("Cannot {what} on type {}", kind_name(other))),
     }
 }
@@ -67,7 +69,12 @@ pub fn to_float64(v: &Value) -> f64 {
         Value::Int(i) | Value::Int64(i) => *i as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::Str(s) => s.trim().parse::<f64>().ok().filter(|_| !s.trim().is_empty()).unwrap_or(0.0),
+        Value::Str(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|_| !s.trim().is_empty())
+            .unwrap_or(0.0),
         _ => 0.0,
     }
 }

@@ -11,7 +11,9 @@ pub fn register(m: &mut FuncMap) {
     m.insert("sha256sum", sig(&[Ty::Str]), |_, a| {
         Ok(Value::str(hex(&Sha256::digest(str_arg(&a[0]).as_bytes()))))
     });
-    m.insert("sha1sum", sig(&[Ty::Str]), |_, a| Ok(Value::str(hex(&sha1(str_arg(&a[0]).as_bytes())))));
+    m.insert("sha1sum", sig(&[Ty::Str]), |_, a| {
+        Ok(Value::str(hex(&sha1(str_arg(&a[0]).as_bytes()))))
+    });
     m.insert("adler32sum", sig(&[Ty::Str]), |_, a| {
         Ok(Value::str(adler32(str_arg(&a[0]).as_bytes()).to_string()))
     });
@@ -43,7 +45,12 @@ fn sha1(data: &[u8]) -> [u8; 20] {
     for block in message.chunks(64) {
         let mut w = [0u32; 80];
         for i in 0..16 {
-            w[i] = u32::from_be_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+            w[i] = u32::from_be_bytes([
+                block[4 * i],
+                block[4 * i + 1],
+                block[4 * i + 2],
+                block[4 * i + 3],
+            ]);
         }
         for i in 16..80 {
             w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
@@ -56,7 +63,12 @@ fn sha1(data: &[u8]) -> [u8; 20] {
                 40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
                 _ => (b ^ c ^ d, 0xCA62C1D6),
             };
-            let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(wi);
+            let temp = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(wi);
             e = d;
             d = c;
             c = b.rotate_left(30);
@@ -78,7 +90,10 @@ fn sha1(data: &[u8]) -> [u8; 20] {
 mod tests {
     #[test]
     fn hashes() {
-        assert_eq!(super::hex(&super::sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            super::hex(&super::sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(super::adler32(b"Wikipedia"), 0x11E60398);
     }
 }

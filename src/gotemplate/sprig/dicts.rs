@@ -20,13 +20,16 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::map(d))
     });
     m.insert("get", sig(&[Map, Str]), |_, a| {
-        Ok(with_map(&a[0], |d| d.get(str_arg(&a[1])).cloned()).flatten().unwrap_or_else(|| Value::str("")))
+        Ok(with_map(&a[0], |d| d.get(str_arg(&a[1])).cloned())
+            .flatten()
+            .unwrap_or_else(|| Value::str("")))
     });
     m.insert("set", sig(&[Map, Str, Any]), |_, a| {
         let Value::Map(d) = &a[0] else {
             return Err("assignment to entry in nil map".to_owned());
         };
-        d.borrow_mut().insert(str_arg(&a[1]).to_owned(), a[2].clone());
+        d.borrow_mut()
+            .insert(str_arg(&a[1]).to_owned(), a[2].clone());
         Ok(a[0].clone())
     });
     m.insert("unset", sig(&[Map, Str]), |_, a| {
@@ -36,11 +39,16 @@ pub fn register(m: &mut FuncMap) {
         Ok(a[0].clone())
     });
     m.insert("hasKey", sig(&[Map, Str]), |_, a| {
-        Ok(Value::Bool(with_map(&a[0], |d| d.contains_key(str_arg(&a[1]))).unwrap_or(false)))
+        Ok(Value::Bool(
+            with_map(&a[0], |d| d.contains_key(str_arg(&a[1]))).unwrap_or(false),
+        ))
     });
     m.insert("pluck", variadic(&[Str], Map), |_, a| {
         let key = str_arg(&a[0]);
-        let found = a[1..].iter().filter_map(|d| with_map(d, |d| d.get(key).cloned()).flatten()).collect();
+        let found = a[1..]
+            .iter()
+            .filter_map(|d| with_map(d, |d| d.get(key).cloned()).flatten())
+            .collect();
         Ok(Value::list(found))
     });
     m.insert("keys", variadic(&[], Map), |_, a| {
@@ -51,7 +59,9 @@ pub fn register(m: &mut FuncMap) {
         Ok(strs(keys))
     });
     m.insert("values", sig(&[Map]), |_, a| {
-        Ok(Value::list(with_map(&a[0], |d| d.values().cloned().collect()).unwrap_or_default()))
+        Ok(Value::list(
+            with_map(&a[0], |d| d.values().cloned().collect()).unwrap_or_default(),
+        ))
     });
     m.insert("pick", variadic(&[Map], Str), |_, a| {
         let mut out = BTreeMap::new();
@@ -67,7 +77,10 @@ pub fn register(m: &mut FuncMap) {
     m.insert("omit", variadic(&[Map], Str), |_, a| {
         let omit: Vec<&str> = a[1..].iter().map(str_arg).collect();
         let out = with_map(&a[0], |d| {
-            d.iter().filter(|(k, _)| !omit.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+            d.iter()
+                .filter(|(k, _)| !omit.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         });
         Ok(Value::map(out.unwrap_or_default()))
     });
@@ -79,13 +92,19 @@ pub fn register(m: &mut FuncMap) {
     }
     m.insert("dig", variadic(&[Any], Any), |_, a| {
         if a.len() < 3 {
-            return Err(format!("reflect: Call with too few input arguments; got {}", a.len()));
+            return Err(format!(
+                "reflect: Call with too few input arguments; got {}",
+                a.len()
+            ));
         }
         let (keys, default, dict) = (&a[..a.len() - 2], &a[a.len() - 2], &a[a.len() - 1]);
         let mut current = dict.clone();
         for key in keys {
             let Value::Str(key) = key else {
-                return Err(format!("interface conversion: interface {{}} is {}, not string", key.type_name()));
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not string",
+                    key.type_name()
+                ));
             };
             let Value::Map(d) = &current else {
                 return Err(format!(
@@ -115,7 +134,12 @@ fn with_map<T>(v: &Value, f: impl FnOnce(&BTreeMap<String, Value>) -> T) -> Opti
 
 pub fn deep_copy(v: &Value) -> Value {
     match v {
-        Value::Map(d) => Value::map(d.borrow().iter().map(|(k, v)| (k.clone(), deep_copy(v))).collect()),
+        Value::Map(d) => Value::map(
+            d.borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), deep_copy(v)))
+                .collect(),
+        ),
         Value::List(l) => Value::list(l.iter().map(deep_copy).collect()),
         other => other.clone(),
     }

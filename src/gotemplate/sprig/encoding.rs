@@ -14,31 +14,53 @@ use Ty::{Any, Str};
 
 pub fn register(m: &mut FuncMap) {
     m.insert("b64enc", sig(&[Str]), |_, a| {
-        Ok(Value::str(base64::engine::general_purpose::STANDARD.encode(str_arg(&a[0]))))
+        Ok(Value::str(
+            base64::engine::general_purpose::STANDARD.encode(str_arg(&a[0])),
+        ))
     });
     m.insert("b64dec", sig(&[Str]), |_, a| {
-        Ok(Value::str(match base64::engine::general_purpose::STANDARD.decode(str_arg(&a[0])) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(err) => go_base64_error(&err),
-        }))
+        Ok(Value::str(
+            match base64::engine::general_purpose::STANDARD.decode(str_arg(&a[0])) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(err) => go_base64_error(&err),
+            },
+        ))
     });
-    m.insert("b32enc", sig(&[Str]), |_, a| Ok(Value::str(base32_encode(str_arg(&a[0]).as_bytes()))));
+    m.insert("b32enc", sig(&[Str]), |_, a| {
+        Ok(Value::str(base32_encode(str_arg(&a[0]).as_bytes())))
+    });
     m.insert("b32dec", sig(&[Str]), |_, a| {
         Ok(Value::str(match base32_decode(str_arg(&a[0])) {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             None => "illegal base32 data at input byte 0".to_owned(),
         }))
     });
-    m.insert("toJson", sig(&[Any]), |_, a| Ok(Value::str(to_json(&a[0], true, None).unwrap_or_default())));
-    m.insert("mustToJson", sig(&[Any]), |_, a| Ok(Value::str(to_json(&a[0], true, None)?)));
-    m.insert("toPrettyJson", sig(&[Any]), |_, a| {
-        Ok(Value::str(to_json(&a[0], true, Some("  ")).unwrap_or_default()))
+    m.insert("toJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(to_json(&a[0], true, None).unwrap_or_default()))
     });
-    m.insert("mustToPrettyJson", sig(&[Any]), |_, a| Ok(Value::str(to_json(&a[0], true, Some("  "))?)));
-    m.insert("toRawJson", sig(&[Any]), |_, a| Ok(Value::str(to_json(&a[0], false, None)?)));
-    m.insert("mustToRawJson", sig(&[Any]), |_, a| Ok(Value::str(to_json(&a[0], false, None)?)));
-    m.insert("fromJson", sig(&[Str]), |_, a| Ok(from_json(str_arg(&a[0])).unwrap_or(Value::Nil)));
-    m.insert("mustFromJson", sig(&[Str]), |_, a| from_json(str_arg(&a[0])));
+    m.insert("mustToJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(to_json(&a[0], true, None)?))
+    });
+    m.insert("toPrettyJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(
+            to_json(&a[0], true, Some("  ")).unwrap_or_default(),
+        ))
+    });
+    m.insert("mustToPrettyJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(to_json(&a[0], true, Some("  "))?))
+    });
+    m.insert("toRawJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(to_json(&a[0], false, None)?))
+    });
+    m.insert("mustToRawJson", sig(&[Any]), |_, a| {
+        Ok(Value::str(to_json(&a[0], false, None)?))
+    });
+    m.insert("fromJson", sig(&[Str]), |_, a| {
+        Ok(from_json(str_arg(&a[0])).unwrap_or(Value::Nil))
+    });
+    m.insert("mustFromJson", sig(&[Str]), |_, a| {
+        from_json(str_arg(&a[0]))
+    });
     m.insert("toYaml", sig(&[Any]), |_, a| {
         let mut text = super::yaml::to_yaml(&a[0]);
         if text.ends_with('\n') {
@@ -46,7 +68,9 @@ pub fn register(m: &mut FuncMap) {
         }
         Ok(Value::str(text))
     });
-    m.insert("fromYaml", sig(&[Str]), |_, a| super::yaml::from_yaml(str_arg(&a[0])));
+    m.insert("fromYaml", sig(&[Str]), |_, a| {
+        super::yaml::from_yaml(str_arg(&a[0]))
+    });
 }
 
 fn go_base64_error(err: &base64::DecodeError) -> String {
@@ -113,9 +137,12 @@ fn floats(json: &serde_json::Value) -> Value {
     match json {
         serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::Array(items) => Value::list(items.iter().map(floats).collect()),
-        serde_json::Value::Object(entries) => {
-            Value::map(entries.iter().map(|(k, v)| (k.clone(), floats(v))).collect::<BTreeMap<_, _>>())
-        }
+        serde_json::Value::Object(entries) => Value::map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), floats(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
         other => Value::from_json(other),
     }
 }
@@ -127,7 +154,13 @@ pub fn to_json(v: &Value, html: bool, indent: Option<&str>) -> Result<String, St
     Ok(out)
 }
 
-fn write_json(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: usize) -> Result<(), String> {
+fn write_json(
+    out: &mut String,
+    v: &Value,
+    html: bool,
+    indent: Option<&str>,
+    depth: usize,
+) -> Result<(), String> {
     let newline = |out: &mut String, depth: usize| {
         if let Some(ind) = indent {
             out.push('\n');
@@ -196,7 +229,9 @@ fn json_float(f: f64) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         let digits = exp.abs();
         return if digits < 10 {
-            format!("{mantissa}e{sign}0{digits}").replace("e-0", "e-").replace("e+0", "e+")
+            format!("{mantissa}e{sign}0{digits}")
+                .replace("e-0", "e-")
+                .replace("e+0", "e+")
         } else {
             format!("{mantissa}e{sign}{digits}")
         };

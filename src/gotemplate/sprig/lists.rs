@@ -27,12 +27,18 @@ pub fn register(m: &mut FuncMap) {
     }
     for name in ["first", "mustFirst"] {
         m.insert(name, sig(&[Any]), |_, a| {
-            Ok(items(&a[0], "find first")?.first().cloned().unwrap_or(Value::Nil))
+            Ok(items(&a[0], "find first")?
+                .first()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["last", "mustLast"] {
         m.insert(name, sig(&[Any]), |_, a| {
-            Ok(items(&a[0], "find last")?.last().cloned().unwrap_or(Value::Nil))
+            Ok(items(&a[0], "find last")?
+                .last()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["rest", "mustRest"] {
@@ -57,7 +63,12 @@ pub fn register(m: &mut FuncMap) {
     }
     for name in ["compact", "mustCompact"] {
         m.insert(name, sig(&[Any]), |_, a| {
-            Ok(Value::list(items(&a[0], "compact")?.into_iter().filter(|v| !empty(v)).collect()))
+            Ok(Value::list(
+                items(&a[0], "compact")?
+                    .into_iter()
+                    .filter(|v| !empty(v))
+                    .collect(),
+            ))
         });
     }
     for name in ["uniq", "mustUniq"] {
@@ -75,7 +86,9 @@ pub fn register(m: &mut FuncMap) {
         m.insert(name, variadic(&[Any], Any), |_, a| {
             let omit = &a[1..];
             let l = items(&a[0], "find without")?;
-            Ok(Value::list(l.into_iter().filter(|v| !omit.contains(v)).collect()))
+            Ok(Value::list(
+                l.into_iter().filter(|v| !omit.contains(v)).collect(),
+            ))
         });
     }
     for name in ["has", "mustHas"] {
@@ -90,8 +103,18 @@ pub fn register(m: &mut FuncMap) {
         m.insert(name, variadic(&[Any], Any), |_, a| {
             let l = match &a[0] {
                 Value::List(l) => l.to_vec(),
-                v if v.is_nil() => return Err("runtime error: invalid memory address or nil pointer dereference".to_owned()),
-                other => return Err(format!("list should be type of slice or array but {}", kind_name(other))),
+                v if v.is_nil() => {
+                    return Err(
+                        "runtime error: invalid memory address or nil pointer dereference"
+                            .to_owned(),
+                    );
+                }
+                other => {
+                    return Err(format!(
+                        "list should be type of slice or array but {}",
+                        kind_name(other)
+                    ));
+                }
             };
             if l.is_empty() {
                 return Ok(Value::Nil);
@@ -109,11 +132,20 @@ pub fn register(m: &mut FuncMap) {
         for list in &a {
             match list {
                 Value::List(l) => out.extend(l.iter().cloned()),
-                v if v.is_nil() => return Err("runtime error: invalid memory address or nil pointer dereference".to_owned()),
+                v if v.is_nil() => {
+                    return Err(
+                        "runtime error: invalid memory address or nil pointer dereference"
+                            .to_owned(),
+                    );
+                }
                 other => return Err(format!("Cannot concat type {} as list", kind_name(other))),
             }
         }
-        Ok(if out.is_empty() { Value::Nil } else { Value::list(out) })
+        Ok(if out.is_empty() {
+            Value::Nil
+        } else {
+            Value::list(out)
+        })
     });
     for name in ["chunk", "mustChunk"] {
         m.insert(name, sig(&[Int, Any]), |_, a| {
@@ -122,7 +154,11 @@ pub fn register(m: &mut FuncMap) {
             if size <= 0 {
                 return Err("runtime error: integer divide by zero".to_owned());
             }
-            Ok(Value::list(l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect()))
+            Ok(Value::list(
+                l.chunks(size as usize)
+                    .map(|c| Value::list(c.to_vec()))
+                    .collect(),
+            ))
         });
     }
     m.insert("until", sig(&[Int]), |_, a| {
@@ -130,9 +166,15 @@ pub fn register(m: &mut FuncMap) {
         Ok(ints(until_step(0, count, if count < 0 { -1 } else { 1 })))
     });
     m.insert("untilStep", sig(&[Int, Int, Int]), |_, a| {
-        Ok(ints(until_step(int_arg(&a[0]), int_arg(&a[1]), int_arg(&a[2]))))
+        Ok(ints(until_step(
+            int_arg(&a[0]),
+            int_arg(&a[1]),
+            int_arg(&a[2]),
+        )))
     });
-    m.insert("seq", variadic(&[], Int), |_, a| Ok(Value::str(seq(&a.iter().map(int_arg).collect::<Vec<_>>()))));
+    m.insert("seq", variadic(&[], Int), |_, a| {
+        Ok(Value::str(seq(&a.iter().map(int_arg).collect::<Vec<_>>())))
+    });
 }
 
 fn ints(v: Vec<i64>) -> Value {

@@ -8,11 +8,17 @@ use crate::gotemplate::value::Value;
 use Ty::{Any, Float, Int, Str};
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("add1", sig(&[Any]), |_, a| Ok(Value::Int64(to_int64(&a[0]).wrapping_add(1))));
-    m.insert("add", variadic(&[], Any), |_, a| {
-        Ok(Value::Int64(a.iter().fold(0i64, |s, v| s.wrapping_add(to_int64(v)))))
+    m.insert("add1", sig(&[Any]), |_, a| {
+        Ok(Value::Int64(to_int64(&a[0]).wrapping_add(1)))
     });
-    m.insert("sub", sig(&[Any, Any]), |_, a| Ok(Value::Int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1])))));
+    m.insert("add", variadic(&[], Any), |_, a| {
+        Ok(Value::Int64(
+            a.iter().fold(0i64, |s, v| s.wrapping_add(to_int64(v))),
+        ))
+    });
+    m.insert("sub", sig(&[Any, Any]), |_, a| {
+        Ok(Value::Int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
+    });
     m.insert("div", sig(&[Any, Any]), |_, a| {
         let b = to_int64(&a[1]);
         if b == 0 {
@@ -28,31 +34,63 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::Int64(to_int64(&a[0]).wrapping_rem(b)))
     });
     m.insert("mul", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Int64(a[1..].iter().fold(to_int64(&a[0]), |s, v| s.wrapping_mul(to_int64(v)))))
+        Ok(Value::Int64(
+            a[1..]
+                .iter()
+                .fold(to_int64(&a[0]), |s, v| s.wrapping_mul(to_int64(v))),
+        ))
     });
     for name in ["max", "biggest"] {
         m.insert(name, variadic(&[Any], Any), |_, a| {
-            Ok(Value::Int64(a.iter().map(to_int64).fold(to_int64(&a[0]), i64::max)))
+            Ok(Value::Int64(
+                a.iter().map(to_int64).fold(to_int64(&a[0]), i64::max),
+            ))
         });
     }
     m.insert("min", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Int64(a.iter().map(to_int64).fold(to_int64(&a[0]), i64::min)))
+        Ok(Value::Int64(
+            a.iter().map(to_int64).fold(to_int64(&a[0]), i64::min),
+        ))
     });
     m.insert("maxf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), go_max)))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), go_max),
+        ))
     });
     m.insert("minf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), go_min)))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), go_min),
+        ))
     });
-    m.insert("add1f", sig(&[Any]), |_, a| Ok(Value::Float(decimal(to_float64(&a[0]) + 1.0))));
+    m.insert("add1f", sig(&[Any]), |_, a| {
+        Ok(Value::Float(decimal(to_float64(&a[0]) + 1.0)))
+    });
     m.insert("addf", variadic(&[], Any), |_, a| {
-        Ok(Value::Float(decimal(a.iter().map(to_float64).fold(0.0, |s, v| s + v))))
+        Ok(Value::Float(decimal(
+            a.iter().map(to_float64).fold(0.0, |s, v| s + v),
+        )))
     });
     m.insert("subf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(decimal(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), |s, v| s - v))))
+        Ok(Value::Float(decimal(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), |s, v| s - v),
+        )))
     });
     m.insert("mulf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(decimal(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), |s, v| s * v))))
+        Ok(Value::Float(decimal(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), |s, v| s * v),
+        )))
     });
     m.insert("divf", variadic(&[Any], Any), |_, a| {
         let mut r = to_float64(&a[0]);
@@ -65,26 +103,44 @@ pub fn register(m: &mut FuncMap) {
         }
         Ok(Value::Float(decimal(r)))
     });
-    m.insert("floor", sig(&[Any]), |_, a| Ok(Value::Float(to_float64(&a[0]).floor())));
-    m.insert("ceil", sig(&[Any]), |_, a| Ok(Value::Float(to_float64(&a[0]).ceil())));
+    m.insert("floor", sig(&[Any]), |_, a| {
+        Ok(Value::Float(to_float64(&a[0]).floor()))
+    });
+    m.insert("ceil", sig(&[Any]), |_, a| {
+        Ok(Value::Float(to_float64(&a[0]).ceil()))
+    });
     m.insert("round", variadic(&[Any, Int], Float), |_, a| {
         let round_on = a.get(2).map_or(0.5, to_float64);
         let val = to_float64(&a[0]);
         let pow = 10f64.powf(to_int64(&a[1]) as f64);
         let digit = pow * val;
         let frac = digit.fract();
-        let r = if frac >= round_on { digit.ceil() } else { digit.floor() };
+        let r = if frac >= round_on {
+            digit.ceil()
+        } else {
+            digit.floor()
+        };
         Ok(Value::Float(r / pow))
     });
-    m.insert("int64", sig(&[Any]), |_, a| Ok(Value::Int64(to_int64(&a[0]))));
+    m.insert("int64", sig(&[Any]), |_, a| {
+        Ok(Value::Int64(to_int64(&a[0])))
+    });
     m.insert("int", sig(&[Any]), |_, a| Ok(Value::Int(to_int64(&a[0]))));
-    m.insert("float64", sig(&[Any]), |_, a| Ok(Value::Float(to_float64(&a[0]))));
+    m.insert("float64", sig(&[Any]), |_, a| {
+        Ok(Value::Float(to_float64(&a[0])))
+    });
     m.insert("atoi", sig(&[Str]), |_, a| {
-        Ok(Value::Int(a[0].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)))
+        Ok(Value::Int(
+            a[0].as_str()
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0),
+        ))
     });
     m.insert("toDecimal", sig(&[Any]), |_, a| {
         let text = crate::gotemplate::printf::display(&a[0]);
-        Ok(Value::Int64(i64::from_str_radix(text.trim_start_matches('+'), 8).unwrap_or(0)))
+        Ok(Value::Int64(
+            i64::from_str_radix(text.trim_start_matches('+'), 8).unwrap_or(0),
+        ))
     });
 }
 
@@ -94,16 +150,27 @@ fn decimal(f: f64) -> f64 {
     if !f.is_finite() {
         return f;
     }
-    format!("{f:.12}").parse::<f64>().map(|r| {
-        let shortest = format!("{r}");
-        shortest.parse::<f64>().unwrap_or(r)
-    }).unwrap_or(f)
+    format!("{f:.12}")
+        .parse::<f64>()
+        .map(|r| {
+            let shortest = format!("{r}");
+            shortest.parse::<f64>().unwrap_or(r)
+        })
+        .unwrap_or(f)
 }
 
 fn go_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
 }
 
 fn go_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
 }

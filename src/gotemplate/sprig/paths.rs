@@ -6,19 +6,29 @@ use crate::gotemplate::value::Value;
 
 pub fn register(m: &mut FuncMap) {
     for name in ["base", "osBase"] {
-        m.insert(name, sig(&[Ty::Str]), |_, a| Ok(Value::str(base(str_arg(&a[0])))));
+        m.insert(name, sig(&[Ty::Str]), |_, a| {
+            Ok(Value::str(base(str_arg(&a[0]))))
+        });
     }
     for name in ["dir", "osDir"] {
-        m.insert(name, sig(&[Ty::Str]), |_, a| Ok(Value::str(dir(str_arg(&a[0])))));
+        m.insert(name, sig(&[Ty::Str]), |_, a| {
+            Ok(Value::str(dir(str_arg(&a[0]))))
+        });
     }
     for name in ["clean", "osClean"] {
-        m.insert(name, sig(&[Ty::Str]), |_, a| Ok(Value::str(clean(str_arg(&a[0])))));
+        m.insert(name, sig(&[Ty::Str]), |_, a| {
+            Ok(Value::str(clean(str_arg(&a[0]))))
+        });
     }
     for name in ["ext", "osExt"] {
-        m.insert(name, sig(&[Ty::Str]), |_, a| Ok(Value::str(ext(str_arg(&a[0])))));
+        m.insert(name, sig(&[Ty::Str]), |_, a| {
+            Ok(Value::str(ext(str_arg(&a[0]))))
+        });
     }
     for name in ["isAbs", "osIsAbs"] {
-        m.insert(name, sig(&[Ty::Str]), |_, a| Ok(Value::Bool(str_arg(&a[0]).starts_with('/'))));
+        m.insert(name, sig(&[Ty::Str]), |_, a| {
+            Ok(Value::Bool(str_arg(&a[0]).starts_with('/')))
+        });
     }
 }
 

@@ -16,7 +16,10 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("must_date_modify", "reads the clock"),
     ("mustDateModify", "reads the clock"),
     ("htmlDate", "formats dates (with the clock as default)"),
-    ("htmlDateInZone", "formats dates (with the clock as default)"),
+    (
+        "htmlDateInZone",
+        "formats dates (with the clock as default)",
+    ),
     ("toDate", "parses dates in the local time zone"),
     ("mustToDate", "parses dates in the local time zone"),
     ("unixEpoch", "formats dates"),
@@ -45,7 +48,13 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("expandenv", "reads the process environment"),
 ];
 
-const UNSUPPORTED: &[&str] = &["decryptAES", "derivePassword", "urlParse", "urlJoin", "hello"];
+const UNSUPPORTED: &[&str] = &[
+    "decryptAES",
+    "derivePassword",
+    "urlParse",
+    "urlJoin",
+    "hello",
+];
 
 pub fn register(m: &mut FuncMap) {
     for (name, _) in NONDETERMINISTIC {

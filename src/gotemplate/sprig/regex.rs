@@ -14,33 +14,49 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 
 pub fn register(m: &mut FuncMap) {
     for name in ["regexMatch", "mustRegexMatch"] {
-        m.insert(name, sig(&[Str, Str]), |_, a| Ok(Value::Bool(compile(str_arg(&a[0]))?.is_match(str_arg(&a[1])))));
+        m.insert(name, sig(&[Str, Str]), |_, a| {
+            Ok(Value::Bool(
+                compile(str_arg(&a[0]))?.is_match(str_arg(&a[1])),
+            ))
+        });
     }
     for name in ["regexFindAll", "mustRegexFindAll"] {
         m.insert(name, sig(&[Str, Str, Int]), |_, a| {
             let re = compile(str_arg(&a[0]))?;
             let n = int_arg(&a[2]);
             let found = re.find_iter(str_arg(&a[1])).map(|m| m.as_str().to_owned());
-            let found: Vec<String> = if n < 0 { found.collect() } else { found.take(n as usize).collect() };
+            let found: Vec<String> = if n < 0 {
+                found.collect()
+            } else {
+                found.take(n as usize).collect()
+            };
             Ok(strs(found))
         });
     }
     for name in ["regexFind", "mustRegexFind"] {
         m.insert(name, sig(&[Str, Str]), |_, a| {
             let re = compile(str_arg(&a[0]))?;
-            Ok(Value::str(re.find(str_arg(&a[1])).map_or("", |m| m.as_str())))
+            Ok(Value::str(
+                re.find(str_arg(&a[1])).map_or("", |m| m.as_str()),
+            ))
         });
     }
     for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
         m.insert(name, sig(&[Str, Str, Str]), |_, a| {
             let re = compile(str_arg(&a[0]))?;
-            Ok(Value::str(re.replace_all(str_arg(&a[1]), go_template(str_arg(&a[2])).as_str()).as_ref()))
+            Ok(Value::str(
+                re.replace_all(str_arg(&a[1]), go_template(str_arg(&a[2])).as_str())
+                    .as_ref(),
+            ))
         });
     }
     for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
         m.insert(name, sig(&[Str, Str, Str]), |_, a| {
             let re = compile(str_arg(&a[0]))?;
-            Ok(Value::str(re.replace_all(str_arg(&a[1]), regex::NoExpand(str_arg(&a[2]))).as_ref()))
+            Ok(Value::str(
+                re.replace_all(str_arg(&a[1]), regex::NoExpand(str_arg(&a[2])))
+                    .as_ref(),
+            ))
         });
     }
     for name in ["regexSplit", "mustRegexSplit"] {

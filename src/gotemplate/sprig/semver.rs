@@ -10,13 +10,19 @@ use crate::gotemplate::value::{Object, Value};
 
 pub fn register(m: &mut FuncMap) {
     m.insert("semver", sig(&[Ty::Str]), |_, a| {
-        let v = Version::parse(str_arg(&a[0])).ok_or_else(|| "Invalid Semantic Version".to_owned())?;
+        let v =
+            Version::parse(str_arg(&a[0])).ok_or_else(|| "Invalid Semantic Version".to_owned())?;
         Ok(Value::Object(Rc::new(v)))
     });
     m.insert("semverCompare", sig(&[Ty::Str, Ty::Str]), |_, a| {
         let constraints = parse_constraints(str_arg(&a[0]))?;
-        let v = Version::parse(str_arg(&a[1])).ok_or_else(|| "Invalid Semantic Version".to_owned())?;
-        Ok(Value::Bool(constraints.iter().any(|all| all.iter().all(|c| c.check(&v)))))
+        let v =
+            Version::parse(str_arg(&a[1])).ok_or_else(|| "Invalid Semantic Version".to_owned())?;
+        Ok(Value::Bool(
+            constraints
+                .iter()
+                .any(|all| all.iter().all(|c| c.check(&v))),
+        ))
     });
 }
 
@@ -42,13 +48,16 @@ impl Version {
             None => (s, String::new()),
         };
         let ident_ok = |p: &str| {
-            p.split('.')
-                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            p.split('.').all(|part| {
+                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
         };
         if (!pre.is_empty() && !ident_ok(&pre)) || (!metadata.is_empty() && !ident_ok(&metadata)) {
             return None;
         }
-        if (text.contains('-') && pre.is_empty() && !text.contains('+')) || (text.contains('+') && metadata.is_empty()) {
+        if (text.contains('-') && pre.is_empty() && !text.contains('+'))
+            || (text.contains('+') && metadata.is_empty())
+        {
             return None;
         }
         let parts: Vec<&str> = core.split('.').collect();
@@ -127,7 +136,9 @@ impl Object for Version {
 
     fn method(&self, name: &str) -> Option<Signature> {
         match name {
-            "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String" => Some(sig(&[])),
+            "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String" => {
+                Some(sig(&[]))
+            }
             "Compare" | "LessThan" | "GreaterThan" | "Equal" => Some(sig(&[Ty::Any])),
             _ => None,
         }
@@ -136,7 +147,10 @@ impl Object for Version {
     fn call(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         if let Some(other) = args.first() {
             let Value::Object(o) = other else {
-                return Err(format!("wrong type for value; expected *semver.Version; got {}", other.type_name()));
+                return Err(format!(
+                    "wrong type for value; expected *semver.Version; got {}",
+                    other.type_name()
+                ));
             };
             let Some(other) = Version::parse(&o.display()) else {
                 return Err("Invalid Semantic Version".to_owned());
@@ -199,7 +213,10 @@ fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
                     continue;
                 }
                 let w = words[i];
-                let is_op = matches!(w, "=" | "!=" | ">" | "<" | ">=" | "=>" | "<=" | "=<" | "~" | "~>" | "^");
+                let is_op = matches!(
+                    w,
+                    "=" | "!=" | ">" | "<" | ">=" | "=>" | "<=" | "=<" | "~" | "~>" | "^"
+                );
                 if is_op && i + 1 < words.len() {
                     tokens.push(format!("{w}{}", words[i + 1]));
                     i += 2;
@@ -221,7 +238,9 @@ fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
 }
 
 fn parse_constraint(token: &str) -> Option<Constraint> {
-    let op_len = token.find(|c: char| c.is_ascii_alphanumeric() || c == '*').unwrap_or(token.len());
+    let op_len = token
+        .find(|c: char| c.is_ascii_alphanumeric() || c == '*')
+        .unwrap_or(token.len());
     let (op, rest) = token.split_at(op_len);
     let op = match op {
         "" | "=" => "=",

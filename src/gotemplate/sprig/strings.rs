@@ -8,17 +8,37 @@ use crate::gotemplate::value::Value;
 use Ty::{Any, Int, Str};
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("abbrev", sig(&[Int, Str]), |_, a| Ok(Value::str(abbrev(int_arg(&a[0]), str_arg(&a[1])))));
-    m.insert("abbrevboth", sig(&[Int, Int, Str]), |_, a| {
-        Ok(Value::str(abbrevboth(int_arg(&a[0]), int_arg(&a[1]), str_arg(&a[2]))))
+    m.insert("abbrev", sig(&[Int, Str]), |_, a| {
+        Ok(Value::str(abbrev(int_arg(&a[0]), str_arg(&a[1]))))
     });
-    m.insert("trunc", sig(&[Int, Str]), |_, a| Ok(Value::str(trunc(int_arg(&a[0]), str_arg(&a[1])))));
-    m.insert("trim", sig(&[Str]), |_, a| Ok(Value::str(str_arg(&a[0]).trim_matches(is_go_space))));
-    m.insert("upper", sig(&[Str]), |_, a| Ok(Value::str(str_arg(&a[0]).to_uppercase())));
-    m.insert("lower", sig(&[Str]), |_, a| Ok(Value::str(str_arg(&a[0]).to_lowercase())));
-    m.insert("title", sig(&[Str]), |_, a| Ok(Value::str(title(str_arg(&a[0])))));
-    m.insert("untitle", sig(&[Str]), |_, a| Ok(Value::str(untitle(str_arg(&a[0])))));
-    m.insert("substr", sig(&[Int, Int, Str]), |_, a| substr(int_arg(&a[0]), int_arg(&a[1]), str_arg(&a[2])));
+    m.insert("abbrevboth", sig(&[Int, Int, Str]), |_, a| {
+        Ok(Value::str(abbrevboth(
+            int_arg(&a[0]),
+            int_arg(&a[1]),
+            str_arg(&a[2]),
+        )))
+    });
+    m.insert("trunc", sig(&[Int, Str]), |_, a| {
+        Ok(Value::str(trunc(int_arg(&a[0]), str_arg(&a[1]))))
+    });
+    m.insert("trim", sig(&[Str]), |_, a| {
+        Ok(Value::str(str_arg(&a[0]).trim_matches(is_go_space)))
+    });
+    m.insert("upper", sig(&[Str]), |_, a| {
+        Ok(Value::str(str_arg(&a[0]).to_uppercase()))
+    });
+    m.insert("lower", sig(&[Str]), |_, a| {
+        Ok(Value::str(str_arg(&a[0]).to_lowercase()))
+    });
+    m.insert("title", sig(&[Str]), |_, a| {
+        Ok(Value::str(title(str_arg(&a[0]))))
+    });
+    m.insert("untitle", sig(&[Str]), |_, a| {
+        Ok(Value::str(untitle(str_arg(&a[0]))))
+    });
+    m.insert("substr", sig(&[Int, Int, Str]), |_, a| {
+        substr(int_arg(&a[0]), int_arg(&a[1]), str_arg(&a[2]))
+    });
     m.insert("repeat", sig(&[Int, Str]), |_, a| {
         let n = int_arg(&a[0]);
         if n < 0 {
@@ -26,8 +46,12 @@ pub fn register(m: &mut FuncMap) {
         }
         Ok(Value::str(str_arg(&a[1]).repeat(n as usize)))
     });
-    m.insert("trimall", sig(&[Str, Str]), |_, a| Ok(Value::str(trim_set(str_arg(&a[1]), str_arg(&a[0])))));
-    m.insert("trimAll", sig(&[Str, Str]), |_, a| Ok(Value::str(trim_set(str_arg(&a[1]), str_arg(&a[0])))));
+    m.insert("trimall", sig(&[Str, Str]), |_, a| {
+        Ok(Value::str(trim_set(str_arg(&a[1]), str_arg(&a[0]))))
+    });
+    m.insert("trimAll", sig(&[Str, Str]), |_, a| {
+        Ok(Value::str(trim_set(str_arg(&a[1]), str_arg(&a[0]))))
+    });
     m.insert("trimSuffix", sig(&[Str, Str]), |_, a| {
         let (suffix, s) = (str_arg(&a[0]), str_arg(&a[1]));
         Ok(Value::str(s.strip_suffix(suffix).unwrap_or(s)))
@@ -37,52 +61,116 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::str(s.strip_prefix(prefix).unwrap_or(s)))
     });
     m.insert("nospace", sig(&[Str]), |_, a| {
-        Ok(Value::str(str_arg(&a[0]).chars().filter(|c| !c.is_whitespace()).collect::<String>()))
+        Ok(Value::str(
+            str_arg(&a[0])
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>(),
+        ))
     });
-    m.insert("initials", sig(&[Str]), |_, a| Ok(Value::str(initials(str_arg(&a[0])))));
-    m.insert("swapcase", sig(&[Str]), |_, a| Ok(Value::str(swapcase(str_arg(&a[0])))));
-    m.insert("snakecase", sig(&[Str]), |_, a| Ok(Value::str(snakecase(str_arg(&a[0]), '_'))));
-    m.insert("kebabcase", sig(&[Str]), |_, a| Ok(Value::str(snakecase(str_arg(&a[0]), '-'))));
-    m.insert("camelcase", sig(&[Str]), |_, a| Ok(Value::str(camelcase(str_arg(&a[0])))));
-    m.insert("wrap", sig(&[Int, Str]), |_, a| Ok(Value::str(wrap(str_arg(&a[1]), int_arg(&a[0]), "\n", false))));
+    m.insert("initials", sig(&[Str]), |_, a| {
+        Ok(Value::str(initials(str_arg(&a[0]))))
+    });
+    m.insert("swapcase", sig(&[Str]), |_, a| {
+        Ok(Value::str(swapcase(str_arg(&a[0]))))
+    });
+    m.insert("snakecase", sig(&[Str]), |_, a| {
+        Ok(Value::str(snakecase(str_arg(&a[0]), '_')))
+    });
+    m.insert("kebabcase", sig(&[Str]), |_, a| {
+        Ok(Value::str(snakecase(str_arg(&a[0]), '-')))
+    });
+    m.insert("camelcase", sig(&[Str]), |_, a| {
+        Ok(Value::str(camelcase(str_arg(&a[0]))))
+    });
+    m.insert("wrap", sig(&[Int, Str]), |_, a| {
+        Ok(Value::str(wrap(
+            str_arg(&a[1]),
+            int_arg(&a[0]),
+            "\n",
+            false,
+        )))
+    });
     m.insert("wrapWith", sig(&[Int, Str, Str]), |_, a| {
-        Ok(Value::str(wrap(str_arg(&a[2]), int_arg(&a[0]), str_arg(&a[1]), true)))
+        Ok(Value::str(wrap(
+            str_arg(&a[2]),
+            int_arg(&a[0]),
+            str_arg(&a[1]),
+            true,
+        )))
     });
-    m.insert("contains", sig(&[Str, Str]), |_, a| Ok(Value::Bool(str_arg(&a[1]).contains(str_arg(&a[0])))));
-    m.insert("hasPrefix", sig(&[Str, Str]), |_, a| Ok(Value::Bool(str_arg(&a[1]).starts_with(str_arg(&a[0])))));
-    m.insert("hasSuffix", sig(&[Str, Str]), |_, a| Ok(Value::Bool(str_arg(&a[1]).ends_with(str_arg(&a[0])))));
+    m.insert("contains", sig(&[Str, Str]), |_, a| {
+        Ok(Value::Bool(str_arg(&a[1]).contains(str_arg(&a[0]))))
+    });
+    m.insert("hasPrefix", sig(&[Str, Str]), |_, a| {
+        Ok(Value::Bool(str_arg(&a[1]).starts_with(str_arg(&a[0]))))
+    });
+    m.insert("hasSuffix", sig(&[Str, Str]), |_, a| {
+        Ok(Value::Bool(str_arg(&a[1]).ends_with(str_arg(&a[0]))))
+    });
     m.insert("quote", variadic(&[], Any), |_, a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(|v| strconv::quote(&strval(v))).collect();
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| strconv::quote(&strval(v)))
+            .collect();
         Ok(Value::str(parts.join(" ")))
     });
     m.insert("squote", variadic(&[], Any), |_, a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(|v| format!("'{}'", strval(v))).collect();
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| format!("'{}'", strval(v)))
+            .collect();
         Ok(Value::str(parts.join(" ")))
     });
     m.insert("cat", variadic(&[], Any), |_, a| {
         let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(strval).collect();
         Ok(Value::str(parts.join(" ")))
     });
-    m.insert("indent", sig(&[Int, Str]), |_, a| Ok(Value::str(indent(int_arg(&a[0]), str_arg(&a[1])))));
+    m.insert("indent", sig(&[Int, Str]), |_, a| {
+        Ok(Value::str(indent(int_arg(&a[0]), str_arg(&a[1]))))
+    });
     m.insert("nindent", sig(&[Int, Str]), |_, a| {
-        Ok(Value::str(format!("\n{}", indent(int_arg(&a[0]), str_arg(&a[1])))))
+        Ok(Value::str(format!(
+            "\n{}",
+            indent(int_arg(&a[0]), str_arg(&a[1]))
+        )))
     });
     m.insert("replace", sig(&[Str, Str, Str]), |_, a| {
-        Ok(Value::str(go_replace(str_arg(&a[2]), str_arg(&a[0]), str_arg(&a[1]))))
+        Ok(Value::str(go_replace(
+            str_arg(&a[2]),
+            str_arg(&a[0]),
+            str_arg(&a[1]),
+        )))
     });
     m.insert("plural", sig(&[Str, Str, Int]), |_, a| {
-        Ok(if int_arg(&a[2]) == 1 { a[0].clone() } else { a[1].clone() })
+        Ok(if int_arg(&a[2]) == 1 {
+            a[0].clone()
+        } else {
+            a[1].clone()
+        })
     });
-    m.insert("toString", sig(&[Any]), |_, a| Ok(Value::str(strval(&a[0]))));
+    m.insert("toString", sig(&[Any]), |_, a| {
+        Ok(Value::str(strval(&a[0])))
+    });
     m.insert("toStrings", sig(&[Any]), |_, a| Ok(strs(strslice(&a[0]))));
-    m.insert("join", sig(&[Str, Any]), |_, a| Ok(Value::str(strslice(&a[1]).join(str_arg(&a[0])))));
+    m.insert("join", sig(&[Str, Any]), |_, a| {
+        Ok(Value::str(strslice(&a[1]).join(str_arg(&a[0]))))
+    });
     m.insert("split", sig(&[Str, Str]), |_, a| {
         Ok(indexed(go_split(str_arg(&a[1]), str_arg(&a[0]), -1)))
     });
     m.insert("splitn", sig(&[Str, Int, Str]), |_, a| {
-        Ok(indexed(go_split(str_arg(&a[2]), str_arg(&a[0]), int_arg(&a[1]))))
+        Ok(indexed(go_split(
+            str_arg(&a[2]),
+            str_arg(&a[0]),
+            int_arg(&a[1]),
+        )))
     });
-    m.insert("splitList", sig(&[Str, Str]), |_, a| Ok(strs(go_split(str_arg(&a[1]), str_arg(&a[0]), -1))));
+    m.insert("splitList", sig(&[Str, Str]), |_, a| {
+        Ok(strs(go_split(str_arg(&a[1]), str_arg(&a[0]), -1)))
+    });
     m.insert("sortAlpha", sig(&[Any]), |_, a| {
         let mut items = match &a[0] {
             Value::List(_) => strslice(&a[0]),
@@ -164,12 +252,17 @@ fn trunc(c: i64, s: &str) -> String {
 
 fn substr(start: i64, end: i64, s: &str) -> Result<Value, String> {
     let len = s.len() as i64;
-    let out_of_range = |a: i64, b: i64| format!("runtime error: slice bounds out of range [{a}:{b}]");
+    let out_of_range =
+        |a: i64, b: i64| format!("runtime error: slice bounds out of range [{a}:{b}]");
     let bytes = s.as_bytes();
-    let piece = |a: i64, b: i64| Value::str(String::from_utf8_lossy(&bytes[a as usize..b as usize]).as_ref());
+    let piece = |a: i64, b: i64| {
+        Value::str(String::from_utf8_lossy(&bytes[a as usize..b as usize]).as_ref())
+    };
     if start < 0 {
         if end < 0 || end > len {
-            return Err(format!("runtime error: slice bounds out of range [:{end}] with length {len}"));
+            return Err(format!(
+                "runtime error: slice bounds out of range [:{end}] with length {len}"
+            ));
         }
         return Ok(piece(0, end));
     }
@@ -210,7 +303,9 @@ fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> String {
     if len - offset < max_width - 3 {
         offset = len - (max_width - 3);
     }
-    let sub = |a: i64, b: i64| String::from_utf8_lossy(&s.as_bytes()[a as usize..b as usize]).into_owned();
+    let sub = |a: i64, b: i64| {
+        String::from_utf8_lossy(&s.as_bytes()[a as usize..b as usize]).into_owned()
+    };
     if offset <= 4 {
         return sub(0, max_width - 3) + "...";
     }

@@ -62,7 +62,9 @@ fn write_list(out: &mut String, l: &[Value], indent: usize) {
         first = false;
         out.push_str("- ");
         match v {
-            Value::Map(sub) if !sub.borrow().is_empty() => write_map(out, &sub.borrow(), indent + 2),
+            Value::Map(sub) if !sub.borrow().is_empty() => {
+                write_map(out, &sub.borrow(), indent + 2)
+            }
             Value::List(sub) if !sub.is_empty() => write_list(out, sub, indent + 2),
             other => {
                 out.push_str(&scalar(other, indent + 2));
@@ -81,7 +83,11 @@ fn scalar(v: &Value, indent: usize) -> String {
             if f.is_nan() {
                 ".nan".to_owned()
             } else if f.is_infinite() {
-                if *f > 0.0 { "+.inf".to_owned() } else { "-.inf".to_owned() }
+                if *f > 0.0 {
+                    "+.inf".to_owned()
+                } else {
+                    "-.inf".to_owned()
+                }
             } else {
                 printf::format_float_g(*f, None, false)
             }
@@ -118,12 +124,26 @@ fn plain_allowed(s: &str) -> bool {
     let first = bytes[0];
     if matches!(
         first,
-        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"'
-            | b'%' | b'@' | b'`'
+        b'#' | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
     ) {
         return false;
     }
-    if matches!(first, b'-' | b'?' | b':') && (bytes.len() == 1 || matches!(bytes[1], b' ' | b'\t')) {
+    if matches!(first, b'-' | b'?' | b':') && (bytes.len() == 1 || matches!(bytes[1], b' ' | b'\t'))
+    {
         return false;
     }
     if s.starts_with("---") || s.starts_with("...") {
@@ -203,7 +223,8 @@ fn literal(s: &str, indent: usize) -> String {
 
 /// yaml.v2's `Unmarshal` into `map[string]interface{}`.
 pub fn from_yaml(text: &str) -> Result<Value, String> {
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| format!("yaml: {e}"))?;
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("yaml: {e}"))?;
     match yaml {
         serde_yaml_ng::Value::Null => Ok(Value::map(BTreeMap::new())),
         serde_yaml_ng::Value::Mapping(_) => Ok(convert(&yaml)),
