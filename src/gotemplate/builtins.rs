@@ -212,6 +212,10 @@ fn basic_kind(v: &Value) -> Kind {
     }
 }
 
+fn is_nil_ish(v: &Value) -> bool {
+    v.is_nil() || v.is_nil_list()
+}
+
 const BAD_TYPE: &str = "invalid type for comparison";
 const INCOMPATIBLE: &str = "incompatible types for comparison";
 
@@ -234,8 +238,8 @@ fn eq(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
                 (Value::Int(x) | Value::Int64(x), Value::Int(y) | Value::Int64(y)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::Str(x), Value::Str(y)) => x == y,
-                (x, y) if x.is_nil() && y.is_nil() => true,
-                (x, y) if x.is_nil() || y.is_nil() => false,
+                // Go compares nil (and nil slices) by nil-ness alone.
+                (x, y) if is_nil_ish(x) || is_nil_ish(y) => is_nil_ish(x) == is_nil_ish(y),
                 (x, y) if x.type_name() != y.type_name() => {
                     return Err(format!(
                         "non-comparable types {}: {}, {}: {}",

@@ -113,6 +113,12 @@ impl<'e> Exec<'e> {
     }
 
     fn walk(&mut self, dot: &Value, node: &Node) -> R<Flow> {
+        // Templates, include and tpl recurse up to MAX_DEPTH; grow the stack rather than
+        // overflow whatever thread renders.
+        stacker::maybe_grow(64 << 10, 1 << 20, || self.walk_here(dot, node))
+    }
+
+    fn walk_here(&mut self, dot: &Value, node: &Node) -> R<Flow> {
         if let Some(trace) = &mut self.trace
             && matches!(
                 node,
@@ -236,10 +242,11 @@ impl<'e> Exec<'e> {
             }
         }
         self.vars.truncate(mark);
-        // A break or continue inside the else branch belongs to an enclosing range.
+        // In the else branch, Go's range still catches a break (ending itself), while a
+        // continue reaches the enclosing range's iteration.
         Ok(match flow {
-            Flow::Normal => Flow::Normal,
-            other => other,
+            Flow::Continue => Flow::Continue,
+            Flow::Normal | Flow::Break => Flow::Normal,
         })
     }
 
@@ -258,6 +265,10 @@ impl<'e> Exec<'e> {
     }
 
     pub fn eval_pipeline(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
+        stacker::maybe_grow(64 << 10, 1 << 20, || self.eval_pipeline_here(dot, pipe))
+    }
+
+    fn eval_pipeline_here(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
         let mut value: Option<Value> = None;
         for cmd in &pipe.cmds {
             let mut v = self.eval_command(dot, cmd, value.take())?;

@@ -209,6 +209,11 @@ impl Parser<'_> {
     }
 
     fn item_list(&mut self) -> R<(List, Stop)> {
+        // Nesting recurses; grow the stack rather than overflow whatever thread parses.
+        stacker::maybe_grow(64 << 10, 1 << 20, || self.item_list_here())
+    }
+
+    fn item_list_here(&mut self) -> R<(List, Stop)> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
@@ -410,6 +415,10 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: Kind) -> R<Pipe> {
+        stacker::maybe_grow(64 << 10, 1 << 20, || self.pipeline_here(context, end))
+    }
+
+    fn pipeline_here(&mut self, context: &str, end: Kind) -> R<Pipe> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));

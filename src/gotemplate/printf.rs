@@ -191,6 +191,36 @@ fn special_float(f: f64, plus: bool, space: bool) -> Option<String> {
     None
 }
 
+/// Go's `%x` of a float (`strconv.FormatFloat(f, 'x', -1, 64)`): `0x1.9p+06`.
+fn hex_float(f: f64) -> String {
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let f = f.abs();
+    if f == 0.0 {
+        return format!("{sign}0x0p+00");
+    }
+    let bits = f.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        // Subnormal: normalize so the leading 1 is implicit.
+        let shift = mant.leading_zeros() as i64 - 11;
+        mant = (mant << shift) & ((1 << 52) - 1);
+        exp = 1 - shift;
+    }
+    let exp = exp - 1023;
+    let mut digits = format!("{mant:013x}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    let point = if digits.is_empty() {
+        String::new()
+    } else {
+        format!(".{digits}")
+    };
+    let esign = if exp < 0 { '-' } else { '+' };
+    format!("{sign}0x1{point}p{esign}{:02}", exp.abs())
+}
+
 /// Go's `%e` with `prec` digits after the point.
 fn format_float_e(f: f64, prec: usize, upper: bool) -> String {
     let sci = format!("{:.*e}", prec, f);
@@ -327,7 +357,8 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     out
 }
 
-fn bad_verb(out: &mut String, arg: &Value, verb: char) {
+/// `%!verb(type=value)`, the value printed with `%v` and the verb's flags, as Go does.
+fn bad_verb(out: &mut String, arg: &Value, verb: char, flags: Flags) {
     out.push_str("%!");
     out.push(verb);
     out.push('(');
@@ -336,9 +367,19 @@ fn bad_verb(out: &mut String, arg: &Value, verb: char) {
     } else {
         out.push_str(arg.type_name());
         out.push('=');
-        out.push_str(&display(arg));
+        format_arg(out, arg, 'v', flags);
     }
     out.push(')');
+}
+
+/// An element of a list or map: Go prints a nil element as `<nil>` whatever the verb and
+/// width.
+fn format_elem(out: &mut String, v: &Value, verb: char, flags: Flags) {
+    if v.is_nil() {
+        out.push_str("<nil>");
+    } else {
+        format_arg(out, v, verb, flags);
+    }
 }
 
 fn pad(out: &mut String, s: &str, flags: Flags) {
@@ -411,7 +452,7 @@ fn format_arg(out: &mut String, arg: &Value, verb: char, flags: Flags) {
                 if i > 0 {
                     out.push(' ');
                 }
-                format_arg(out, item, verb, flags);
+                format_elem(out, item, verb, flags);
             }
             out.push(']');
         }
@@ -423,11 +464,11 @@ fn format_arg(out: &mut String, arg: &Value, verb: char, flags: Flags) {
                 }
                 format_arg(out, &Value::str(k.as_str()), verb, flags);
                 out.push(':');
-                format_arg(out, v, verb, flags);
+                format_elem(out, v, verb, flags);
             }
             out.push(']');
         }
-        _ => bad_verb(out, arg, verb),
+        _ => bad_verb(out, arg, verb, flags),
     }
 }
 
@@ -561,7 +602,11 @@ fn format_float(out: &mut String, f: f64, verb: char, flags: Flags) {
         'e' | 'E' => format_float_e(f, flags.prec.unwrap_or(6), verb == 'E'),
         'f' | 'F' => format!("{:.*}", flags.prec.unwrap_or(6), f),
         'g' | 'G' => format_float_g(f, flags.prec, verb == 'G'),
-        _ => return bad_verb(out, &Value::Float(f), verb),
+        'x' | 'X' if flags.prec.is_none() => {
+            let s = hex_float(f);
+            if verb == 'X' { s.to_uppercase() } else { s }
+        }
+        _ => return bad_verb(out, &Value::Float(f), verb, flags),
     };
     if s.starts_with("-0") && f == 0.0 && f.is_sign_negative() {
         // Go prints negative zero with its sign, as Rust does.

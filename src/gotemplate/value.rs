@@ -18,6 +18,10 @@ pub trait Object: fmt::Debug {
     fn display(&self) -> String;
 }
 
+thread_local! {
+    static NIL_LIST: Rc<Vec<Value>> = Rc::new(Vec::new());
+}
+
 #[derive(Clone, Debug)]
 pub enum Value {
     /// Go's invalid `reflect.Value`: a missing map key or an unset variable; prints `<no value>`.
@@ -46,6 +50,26 @@ impl Value {
 
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(items))
+    }
+
+    /// Go's nil slice (`rest` of an empty list, `list` without arguments, …): prints as `[]` like
+    /// an empty one, but encodes as JSON `null` and equals nil.
+    pub fn nil_list() -> Value {
+        NIL_LIST.with(|l| Value::List(l.clone()))
+    }
+
+    pub fn is_nil_list(&self) -> bool {
+        matches!(self, Value::List(l) if NIL_LIST.with(|n| Rc::ptr_eq(l, n)))
+    }
+
+    /// The list's items, or a nil list when there are none (what Go's `append` onto a nil
+    /// slice gives).
+    pub fn list_or_nil(items: Vec<Value>) -> Value {
+        if items.is_empty() {
+            Value::nil_list()
+        } else {
+            Value::list(items)
+        }
     }
 
     pub fn map(entries: BTreeMap<String, Value>) -> Value {

@@ -52,31 +52,8 @@ impl Rendered {
     }
 }
 
-/// Templates nest (include, tpl) on the stack; a thread of its own gives them room up to the
-/// engine's depth limit whatever thread called.
-const STACK: usize = 256 << 20;
-
 /// Renders `text` (the config at `path`) for the project in `dir`.
 pub fn render(
-    path: &Path,
-    text: &str,
-    dir: &Path,
-    dev: bool,
-    inputs: &TemplateInputs,
-) -> Result<Rendered, ConfigError> {
-    std::thread::scope(|s| {
-        let worker = std::thread::Builder::new()
-            .name("werf.yaml template".to_owned())
-            .stack_size(STACK)
-            .spawn_scoped(s, || render_here(path, text, dir, dev, inputs))
-            .expect("a thread for rendering can be started");
-        worker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-fn render_here(
     path: &Path,
     text: &str,
     dir: &Path,

@@ -161,31 +161,40 @@ fn merge(a: &[Value], overwrite: bool) -> Result<Value, String> {
     Ok(a[0].clone())
 }
 
+/// mergo's `deepMerge` for `map[string]interface{}` values, rule by rule: nil sources only
+/// overwrite; map sources merge into a map destination and replace only an empty one; list
+/// sources replace an empty destination (or any with overwrite); other values replace an empty
+/// destination (or any with overwrite).
 fn merge_into(dst: &mut BTreeMap<String, Value>, src: &BTreeMap<String, Value>, overwrite: bool) {
     for (k, sv) in src {
-        match dst.get(k) {
-            Some(Value::Map(dm)) if matches!(sv, Value::Map(_)) => {
-                let Value::Map(sm) = sv else { continue };
-                if std::rc::Rc::ptr_eq(dm, sm) {
-                    continue;
-                }
-                let sm = sm.borrow().clone();
-                merge_into(&mut dm.borrow_mut(), &sm, overwrite);
-            }
-            Some(dv) if !overwrite && dv.truth() => {}
-            Some(_) if !overwrite => {
-                dst.insert(k.clone(), sv.clone());
-            }
-            Some(_) => {
-                if sv.truth() || !matches!(sv, Value::Nil) {
-                    // mergo's override keeps the destination for empty source values.
-                    if sv.truth() {
-                        dst.insert(k.clone(), sv.clone());
-                    }
+        let dv = dst.get(k).cloned();
+        let dst_full = dv.as_ref().is_some_and(Value::truth);
+        match sv {
+            Value::Nil | Value::Missing => {
+                if overwrite {
+                    dst.insert(k.clone(), Value::Nil);
                 }
             }
-            None => {
-                dst.insert(k.clone(), sv.clone());
+            Value::Map(sm) => {
+                if let Some(Value::Map(dm)) = &dv
+                    && !std::rc::Rc::ptr_eq(dm, sm)
+                {
+                    let sm = sm.borrow().clone();
+                    merge_into(&mut dm.borrow_mut(), &sm, overwrite);
+                }
+                if !dst_full {
+                    dst.insert(k.clone(), sv.clone());
+                }
+            }
+            Value::List(_) => {
+                if overwrite || !dst_full {
+                    dst.insert(k.clone(), sv.clone());
+                }
+            }
+            _ => {
+                if overwrite || !dst_full {
+                    dst.insert(k.clone(), sv.clone());
+                }
             }
         }
     }

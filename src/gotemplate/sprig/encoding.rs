@@ -180,6 +180,7 @@ fn write_json(
             out.push_str(&json_float(*f));
         }
         Value::Str(s) => json_string(out, s, html),
+        Value::List(_) if v.is_nil_list() => out.push_str("null"),
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {

@@ -9,8 +9,10 @@ use crate::gotemplate::value::Value;
 use Ty::{Any, Int};
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("list", variadic(&[], Any), |_, a| Ok(Value::list(a)));
-    m.insert("tuple", variadic(&[], Any), |_, a| Ok(Value::list(a)));
+    m.insert("list", variadic(&[], Any), |_, a| Ok(Value::list_or_nil(a)));
+    m.insert("tuple", variadic(&[], Any), |_, a| {
+        Ok(Value::list_or_nil(a))
+    });
     for name in ["append", "push", "mustAppend", "mustPush"] {
         m.insert(name, sig(&[Any, Any]), |_, a| {
             let mut l = items(&a[0], "push")?;
@@ -44,14 +46,19 @@ pub fn register(m: &mut FuncMap) {
     for name in ["rest", "mustRest"] {
         m.insert(name, sig(&[Any]), |_, a| {
             let l = items(&a[0], "find rest")?;
-            // Go returns a nil slice, which prints as [].
-            Ok(Value::list(l.get(1..).unwrap_or_default().to_vec()))
+            if l.is_empty() {
+                return Ok(Value::nil_list());
+            }
+            Ok(Value::list(l[1..].to_vec()))
         });
     }
     for name in ["initial", "mustInitial"] {
         m.insert(name, sig(&[Any]), |_, a| {
             let l = items(&a[0], "find initial")?;
-            Ok(Value::list(l[..l.len().saturating_sub(1)].to_vec()))
+            if l.is_empty() {
+                return Ok(Value::nil_list());
+            }
+            Ok(Value::list(l[..l.len() - 1].to_vec()))
         });
     }
     for name in ["reverse", "mustReverse"] {
@@ -141,11 +148,7 @@ pub fn register(m: &mut FuncMap) {
                 other => return Err(format!("Cannot concat type {} as list", kind_name(other))),
             }
         }
-        Ok(if out.is_empty() {
-            Value::Nil
-        } else {
-            Value::list(out)
-        })
+        Ok(Value::list_or_nil(out))
     });
     for name in ["chunk", "mustChunk"] {
         m.insert(name, sig(&[Int, Any]), |_, a| {

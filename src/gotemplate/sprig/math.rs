@@ -2,6 +2,7 @@
 //! are Go `int64`, float results `float64`, arguments converted by spf13/cast.
 
 use super::conv::{to_float64, to_int64};
+use super::decimal::{self, Op};
 use crate::gotemplate::funcs::{FuncMap, Ty, sig, variadic};
 use crate::gotemplate::value::Value;
 
@@ -69,39 +70,17 @@ pub fn register(m: &mut FuncMap) {
         ))
     });
     m.insert("add1f", sig(&[Any]), |_, a| {
-        Ok(Value::Float(decimal(to_float64(&a[0]) + 1.0)))
+        fold(to_float64(&a[0]), &[Value::Int(1)], Op::Add)
     });
-    m.insert("addf", variadic(&[], Any), |_, a| {
-        Ok(Value::Float(decimal(
-            a.iter().map(to_float64).fold(0.0, |s, v| s + v),
-        )))
-    });
+    m.insert("addf", variadic(&[], Any), |_, a| fold(0.0, &a, Op::Add));
     m.insert("subf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(decimal(
-            a[1..]
-                .iter()
-                .map(to_float64)
-                .fold(to_float64(&a[0]), |s, v| s - v),
-        )))
+        fold(to_float64(&a[0]), &a[1..], Op::Sub)
     });
     m.insert("mulf", variadic(&[Any], Any), |_, a| {
-        Ok(Value::Float(decimal(
-            a[1..]
-                .iter()
-                .map(to_float64)
-                .fold(to_float64(&a[0]), |s, v| s * v),
-        )))
+        fold(to_float64(&a[0]), &a[1..], Op::Mul)
     });
     m.insert("divf", variadic(&[Any], Any), |_, a| {
-        let mut r = to_float64(&a[0]);
-        for v in &a[1..] {
-            let d = to_float64(v);
-            if d == 0.0 {
-                return Err("decimal division by 0".to_owned());
-            }
-            r /= d;
-        }
-        Ok(Value::Float(decimal(r)))
+        fold(to_float64(&a[0]), &a[1..], Op::Div)
     });
     m.insert("floor", sig(&[Any]), |_, a| {
         Ok(Value::Float(to_float64(&a[0]).floor()))
@@ -144,19 +123,15 @@ pub fn register(m: &mut FuncMap) {
     });
 }
 
-/// shopspring/decimal arithmetic on floats, then back: rounds away binary noise the way the
-/// decimal detour does for short operands (`addf 1.1 2.2` is 3.3, not 3.3000000000000003).
-fn decimal(f: f64) -> f64 {
-    if !f.is_finite() {
-        return f;
+/// sprig's `execDecimalOp`: the operands folded with exact decimal arithmetic.
+fn fold(first: f64, rest: &[Value], op: Op) -> Result<Value, String> {
+    let mut acc = first;
+    for v in rest {
+        acc = decimal::apply(acc, to_float64(v), op)
+            .ok_or_else(|| "decimal division by 0".to_owned())?;
     }
-    format!("{f:.12}")
-        .parse::<f64>()
-        .map(|r| {
-            let shortest = format!("{r}");
-            shortest.parse::<f64>().unwrap_or(r)
-        })
-        .unwrap_or(f)
+    // Through the decimal every result is exact: no negative zero either.
+    Ok(Value::Float(if acc == 0.0 { 0.0 } else { acc }))
 }
 
 fn go_max(a: f64, b: f64) -> f64 {

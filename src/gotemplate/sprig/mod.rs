@@ -3,6 +3,7 @@
 
 mod conv;
 mod crypto;
+mod decimal;
 mod defaults;
 mod dicts;
 mod encoding;

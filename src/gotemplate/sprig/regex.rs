@@ -30,6 +30,10 @@ pub fn register(m: &mut FuncMap) {
             } else {
                 found.take(n as usize).collect()
             };
+            if found.is_empty() {
+                // Go's FindAllString gives a nil slice.
+                return Ok(Value::nil_list());
+            }
             Ok(strs(found))
         });
     }

@@ -289,10 +289,14 @@ fn parse_constraint(token: &str) -> Option<Constraint> {
 
 impl Constraint {
     fn check(&self, v: &Version) -> bool {
-        if !v.pre.is_empty() && self.con.pre.is_empty() {
+        let c = &self.con;
+        if self.op == "!=" && !self.dirty {
+            // The only operator that accepts prereleases the constraint does not mention.
+            return v.compare(c) != Ordering::Equal;
+        }
+        if !v.pre.is_empty() && c.pre.is_empty() {
             return false;
         }
-        let c = &self.con;
         match self.op.as_str() {
             "=" => {
                 if self.dirty {
@@ -301,8 +305,20 @@ impl Constraint {
                 v.compare(c) == Ordering::Equal
             }
             "!=" => {
-                if self.dirty {
-                    return !self.tilde(v);
+                if c.major != v.major {
+                    return true;
+                }
+                if c.minor != v.minor && !self.minor_dirty {
+                    return true;
+                }
+                if self.minor_dirty {
+                    return false;
+                }
+                if c.patch != v.patch && !self.patch_dirty {
+                    return true;
+                }
+                if self.patch_dirty {
+                    return compare_pre(&v.pre, &c.pre) != Ordering::Equal;
                 }
                 v.compare(c) != Ordering::Equal
             }

@@ -61,12 +61,7 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::str(s.strip_prefix(prefix).unwrap_or(s)))
     });
     m.insert("nospace", sig(&[Str]), |_, a| {
-        Ok(Value::str(
-            str_arg(&a[0])
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>(),
-        ))
+        Ok(Value::str(nospace(str_arg(&a[0]))))
     });
     m.insert("initials", sig(&[Str]), |_, a| {
         Ok(Value::str(initials(str_arg(&a[0]))))
@@ -232,22 +227,18 @@ fn trim_set(s: &str, set: &str) -> String {
     s.trim_matches(|c| set.contains(c)).to_owned()
 }
 
+/// sprig's `trunc` on bytes (a cut inside a character shows as U+FFFD).
 fn trunc(c: i64, s: &str) -> String {
-    let len = s.len() as i64;
-    let cut = |i: i64| -> usize {
-        let mut i = i as usize;
-        while !s.is_char_boundary(i) {
-            i += 1;
-        }
-        i
+    let bytes = s.as_bytes();
+    let len = bytes.len() as i64;
+    let piece = if c < 0 && len + c > 0 {
+        &bytes[(len + c) as usize..]
+    } else if c >= 0 && len > c {
+        &bytes[..c as usize]
+    } else {
+        bytes
     };
-    if c < 0 && len + c > 0 {
-        return s[cut(len + c)..].to_owned();
-    }
-    if c >= 0 && len > c {
-        return s[..cut(c)].to_owned();
-    }
-    s.to_owned()
+    String::from_utf8_lossy(piece).into_owned()
 }
 
 fn substr(start: i64, end: i64, s: &str) -> Result<Value, String> {
@@ -316,21 +307,25 @@ fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> String {
     "...".to_owned() + &sub(len - (max_width - 3), len)
 }
 
-/// Go's (deprecated) `strings.Title`: upper-cases letters that follow a non-letter.
+/// Go's (deprecated) `strings.Title`: upper-cases letters that follow a separator (any ASCII
+/// character but letters, digits and `_`; outside ASCII, white space).
 fn title(s: &str) -> String {
+    let is_separator = |c: char| {
+        if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else {
+            c.is_whitespace()
+        }
+    };
     let mut out = String::with_capacity(s.len());
-    let mut prev: Option<char> = None;
+    let mut prev = ' ';
     for c in s.chars() {
-        let boundary = match prev {
-            None => true,
-            Some(p) => !(p.is_alphanumeric() || p == '_' || p == '\''),
-        };
-        if boundary {
+        if is_separator(prev) {
             out.extend(c.to_uppercase());
         } else {
             out.push(c);
         }
-        prev = Some(c);
+        prev = c;
     }
     out
 }
@@ -353,15 +348,31 @@ fn untitle(s: &str) -> String {
     out
 }
 
+/// goutils `DeleteWhiteSpace`, which walks bytes: unless nothing is removed, each byte becomes a
+/// character of its own (non-ASCII text turns into its bytes read as Latin-1, as in Go).
+fn nospace(s: &str) -> String {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x85 | 0xA0);
+    if !s.bytes().any(is_space) {
+        return s.to_owned();
+    }
+    s.bytes()
+        .filter(|&b| !is_space(b))
+        .map(char::from)
+        .collect()
+}
+
+/// goutils `Initials`, which walks bytes: a word's first byte becomes a character of its own
+/// (so a non-ASCII initial shows as its first byte read as Latin-1, as in Go).
 fn initials(s: &str) -> String {
     let mut out = String::new();
-    let mut at_start = true;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            at_start = true;
-        } else if at_start {
+    let mut gap = true;
+    for &b in s.as_bytes() {
+        let c = char::from(b);
+        if c.is_whitespace() || b == 0x85 || b == 0xA0 {
+            gap = true;
+        } else if gap {
             out.push(c);
-            at_start = false;
+            gap = false;
         }
     }
     out
@@ -383,67 +394,192 @@ fn swapcase(s: &str) -> String {
     out
 }
 
-/// huandu/xstrings `ToSnakeCase`/`ToKebabCase` for ASCII words.
-fn snakecase(s: &str, sep: char) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 4);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_uppercase() {
-            let prev = if i > 0 { Some(chars[i - 1]) } else { None };
-            let next = chars.get(i + 1).copied();
-            let boundary = match prev {
-                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_uppercase() => next.is_some_and(|n| n.is_lowercase()),
-                _ => false,
-            };
-            if boundary && !out.ends_with(sep) && !out.is_empty() {
-                out.push(sep);
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// Go's `unicode.IsPunct` (category P) for ASCII; other scripts' punctuation is rare in names.
+fn is_punct(c: char) -> bool {
+    c.is_ascii_punctuation() && !"$+<=>^`|~".contains(c)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Invalid,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
+}
+
+/// huandu/xstrings `nextWord`: the next run of one kind of character.
+fn next_word(s: &str) -> (Word, &str, &str) {
+    let mut chars = s.char_indices().peekable();
+    let Some((_, r)) = chars.next() else {
+        return (Word::Invalid, "", "");
+    };
+    let mut end = r.len_utf8();
+    let take_while = |end: &mut usize, pred: &dyn Fn(char) -> bool| {
+        for c in s[*end..].chars() {
+            if !pred(c) {
+                break;
             }
-            out.extend(c.to_lowercase());
-        } else if c == '_' || c == '-' || c == ' ' || c == '.' {
-            if !out.is_empty() && !out.ends_with(sep) {
-                out.push(sep);
-            }
-        } else {
-            out.push(c);
+            *end += c.len_utf8();
         }
-        i += 1;
+    };
+    let kind = if is_connector(r) {
+        take_while(&mut end, &is_connector);
+        Word::Connector
+    } else if is_punct(r) {
+        take_while(&mut end, &is_punct);
+        Word::Punct
+    } else if r.is_uppercase() {
+        if let Some(next) = s[end..].chars().next() {
+            if next.is_uppercase() {
+                let mut prev_size = next.len_utf8();
+                end += prev_size;
+                let mut last = next;
+                for c in s[end..].chars() {
+                    last = c;
+                    if !c.is_uppercase() {
+                        break;
+                    }
+                    prev_size = c.len_utf8();
+                    end += prev_size;
+                }
+                // "HTTPStatus" splits into "HTTP" and "Status".
+                if end < s.len() && last.is_alphabetic() {
+                    end -= prev_size;
+                }
+            } else if next.is_alphabetic() {
+                take_while(&mut end, &|c: char| c.is_alphabetic() && !c.is_uppercase());
+            }
+        }
+        Word::Upper
+    } else if r.is_alphabetic() {
+        take_while(&mut end, &|c: char| c.is_alphabetic() && !c.is_uppercase());
+        Word::Alphabet
+    } else if r.is_numeric() {
+        take_while(&mut end, &char::is_numeric);
+        Word::Number
+    } else {
+        take_while(&mut end, &|c: char| {
+            !(is_connector(c) || c.is_alphabetic() || c.is_numeric() || is_punct(c))
+        });
+        Word::Other
+    };
+    (kind, &s[..end], &s[end..])
+}
+
+fn to_lower(out: &mut String, kind: Word, word: &str, connector: char) {
+    if kind != Word::Upper && kind != Word::Connector {
+        out.push_str(word);
+        return;
     }
-    while out.ends_with(sep) && s.chars().last().is_some_and(|c| c != '_' && c != '-') {
-        out.pop();
+    for c in word.chars() {
+        if is_connector(c) {
+            out.push(connector);
+        } else {
+            out.extend(c.to_lowercase());
+        }
     }
+}
+
+/// huandu/xstrings `ToSnakeCase`/`ToKebabCase` (`camelCaseToLowerCase`), step for step.
+fn snakecase(s: &str, connector: char) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(s.len() + 4);
+    let (mut wt, mut word, mut remaining) = next_word(s);
+    while !remaining.is_empty() {
+        if wt != Word::Connector {
+            to_lower(&mut out, wt, word, connector);
+        }
+        let prev = wt;
+        let last = word;
+        (wt, word, remaining) = next_word(remaining);
+        match prev {
+            Word::Number => {
+                while wt == Word::Alphabet || wt == Word::Number {
+                    to_lower(&mut out, wt, word, connector);
+                    (wt, word, remaining) = next_word(remaining);
+                }
+                if !matches!(wt, Word::Invalid | Word::Punct | Word::Connector) {
+                    out.push(connector);
+                }
+            }
+            Word::Connector => to_lower(&mut out, prev, last, connector),
+            Word::Punct => {}
+            _ => {
+                if wt != Word::Number {
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                if remaining.is_empty() {
+                    continue;
+                }
+                let last = word;
+                (wt, word, remaining) = next_word(remaining);
+                if wt != Word::Alphabet {
+                    to_lower(&mut out, Word::Number, last, connector);
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                out.push(connector);
+                to_lower(&mut out, Word::Number, last, connector);
+                while wt == Word::Alphabet || wt == Word::Number {
+                    to_lower(&mut out, wt, word, connector);
+                    (wt, word, remaining) = next_word(remaining);
+                }
+                if !matches!(wt, Word::Invalid | Word::Connector | Word::Punct) {
+                    out.push(connector);
+                }
+            }
+        }
+    }
+    to_lower(&mut out, wt, word, connector);
     out
 }
 
-/// huandu/xstrings `ToCamelCase`: leading underscores kept, the letter after each `_`
-/// upper-cased and the `_` dropped (of a run of them one stays), the first letter upper-cased.
+/// huandu/xstrings `ToCamelCase`: leading connectors kept, a letter after a connector
+/// upper-cased (the connector dropped; of a run of them all but the last stay), other letters
+/// lower-cased, the first upper-cased.
 fn camelcase(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     let mut r0 = None;
     for c in chars.by_ref() {
-        if c != '_' {
-            r0 = Some(c);
+        if !is_connector(c) {
+            r0 = Some(c.to_uppercase().next().unwrap_or(c));
             break;
         }
         out.push(c);
     }
-    let Some(first) = r0 else {
+    let Some(mut r0) = r0 else {
+        // Only connectors: xstrings writes the last one a second time.
+        if let Some(last) = s.chars().last() {
+            out.push(last);
+        }
         return out;
     };
-    let mut r0 = first.to_uppercase().next().unwrap_or(first);
     for c in chars {
         let r1 = r0;
         r0 = c;
-        if r1 == '_' && r0 == '_' {
-            out.push('_');
+        if is_connector(r0) && is_connector(r1) {
+            out.push(r1);
             continue;
         }
-        if r1 == '_' {
+        if is_connector(r1) {
             r0 = r0.to_uppercase().next().unwrap_or(r0);
         } else {
+            r0 = r0.to_lowercase().next().unwrap_or(r0);
             out.push(r1);
         }
     }
@@ -456,12 +592,13 @@ fn indent(spaces: i64, v: &str) -> String {
     format!("{pad}{}", v.replace('\n', &format!("\n{pad}")))
 }
 
-/// goutils `WrapCustom`: breaks lines at spaces so that each is at most `width` bytes.
+/// goutils `WrapCustom`: breaks lines at spaces so that each is at most `width` bytes (bytes,
+/// as the Go code counts; a cut inside a character shows as U+FFFD, as Go's bytes would).
 fn wrap(s: &str, width: i64, newline: &str, long_words: bool) -> String {
     let width = width.max(1) as usize;
     let bytes = s.as_bytes();
     let len = bytes.len();
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::new();
     let mut offset = 0;
     while len - offset > width {
         if bytes[offset] == b' ' {
@@ -469,35 +606,31 @@ fn wrap(s: &str, width: i64, newline: &str, long_words: bool) -> String {
             continue;
         }
         let window_end = (offset + width + 1).min(len);
-        let window = &s[offset..window_end];
-        match window.rfind(' ') {
+        match bytes[offset..window_end].iter().rposition(|&b| b == b' ') {
             Some(space) if space > 0 => {
-                out.push_str(&s[offset..offset + space]);
-                out.push_str(newline);
+                out.extend_from_slice(&bytes[offset..offset + space]);
+                out.extend_from_slice(newline.as_bytes());
                 offset += space + 1;
             }
-            _ => {
-                if long_words {
-                    out.push_str(&s[offset..offset + width]);
-                    out.push_str(newline);
-                    offset += width;
-                } else {
-                    match s[offset + width..].find(' ') {
-                        Some(space) => {
-                            let end = offset + width + space;
-                            out.push_str(&s[offset..end]);
-                            out.push_str(newline);
-                            offset = end + 1;
-                        }
-                        None => {
-                            out.push_str(&s[offset..]);
-                            offset = len;
-                        }
-                    }
-                }
+            _ if long_words => {
+                out.extend_from_slice(&bytes[offset..offset + width]);
+                out.extend_from_slice(newline.as_bytes());
+                offset += width;
             }
+            _ => match bytes[offset + width..].iter().position(|&b| b == b' ') {
+                Some(space) => {
+                    let end = offset + width + space;
+                    out.extend_from_slice(&bytes[offset..end]);
+                    out.extend_from_slice(newline.as_bytes());
+                    offset = end + 1;
+                }
+                None => {
+                    out.extend_from_slice(&bytes[offset..]);
+                    offset = len;
+                }
+            },
         }
     }
-    out.push_str(&s[offset..]);
-    out
+    out.extend_from_slice(&bytes[offset..]);
+    String::from_utf8_lossy(&out).into_owned()
 }
