@@ -60,16 +60,17 @@ impl Kind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Token<'a> {
     pub kind: Kind,
     /// Byte offset of the token in the input.
     pub pos: usize,
-    pub val: String,
+    /// The token's text (borrowed from the input), or an error's message.
+    pub val: Cow<'a, str>,
     /// 1-based line of the token's start.
     pub line: usize,
 }
 
-impl std::fmt::Display for Token {
+impl std::fmt::Display for Token<'_> {
     /// Go's `item.String()`, used in "unexpected …" messages.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
@@ -84,6 +85,8 @@ impl std::fmt::Display for Token {
         }
     }
 }
+
+use std::borrow::Cow;
 
 const LEFT: &str = "{{";
 const RIGHT: &str = "}}";
@@ -114,7 +117,7 @@ struct Lexer<'a> {
     line: usize,
     start_line: usize,
     paren_depth: usize,
-    items: Vec<Token>,
+    items: Vec<Token<'a>>,
 }
 
 #[derive(Clone, Copy)]
@@ -135,7 +138,7 @@ enum State {
 }
 
 /// Scans `input` into tokens; the last token is `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Token> {
+pub fn lex(input: &str) -> Vec<Token<'_>> {
     let mut l = Lexer {
         input,
         pos: 0,
@@ -152,8 +155,8 @@ pub fn lex(input: &str) -> Vec<Token> {
     l.items
 }
 
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
         &self.input[self.pos..]
     }
 
@@ -184,7 +187,7 @@ impl Lexer<'_> {
         self.items.push(Token {
             kind,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_owned(),
+            val: Cow::Borrowed(&self.input[self.start..self.pos]),
             line: self.start_line,
         });
         self.start = self.pos;
@@ -215,7 +218,7 @@ impl Lexer<'_> {
         self.items.push(Token {
             kind: Kind::Error,
             pos: self.start,
-            val: message,
+            val: Cow::Owned(message),
             line: self.start_line,
         });
         None
@@ -579,7 +582,10 @@ mod tests {
     use super::*;
 
     fn kinds(input: &str) -> Vec<(Kind, String)> {
-        lex(input).into_iter().map(|t| (t.kind, t.val)).collect()
+        lex(input)
+            .into_iter()
+            .map(|t| (t.kind, t.val.into_owned()))
+            .collect()
     }
 
     #[test]

@@ -31,9 +31,10 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> Result<HashMap<String, Tree>, ParseError> {
+    let tokens = lex::lex(text);
     let text: Rc<str> = Rc::from(text);
     let mut p = Parser {
-        tokens: lex::lex(&text),
+        tokens,
         index: 0,
         furthest: 0,
         parse_name: Rc::from(name),
@@ -51,7 +52,7 @@ pub fn parse(
 }
 
 struct Parser<'a> {
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     index: usize,
     furthest: usize,
     parse_name: Rc<str>,
@@ -66,8 +67,8 @@ struct Parser<'a> {
 
 type R<T> = Result<T, ParseError>;
 
-impl Parser<'_> {
-    fn next(&mut self) -> Token {
+impl<'a> Parser<'a> {
+    fn next(&mut self) -> Token<'a> {
         let last = self.tokens.len() - 1;
         let i = self.index.min(last);
         self.furthest = self.furthest.max(i);
@@ -81,12 +82,12 @@ impl Parser<'_> {
         self.index -= 1;
     }
 
-    fn peek(&mut self) -> Token {
+    fn peek(&mut self) -> Token<'a> {
         let last = self.tokens.len() - 1;
         self.tokens[self.index.min(last)].clone()
     }
 
-    fn next_non_space(&mut self) -> Token {
+    fn next_non_space(&mut self) -> Token<'a> {
         loop {
             let token = self.next();
             if token.kind != Kind::Space {
@@ -95,7 +96,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token {
+    fn peek_non_space(&mut self) -> Token<'a> {
         let token = self.next_non_space();
         self.backup_one(&token);
         token
@@ -135,7 +136,7 @@ impl Parser<'_> {
         self.errorf(format!("unexpected {token} in {context}"))
     }
 
-    fn expect(&mut self, kind: Kind, context: &str) -> R<Token> {
+    fn expect(&mut self, kind: Kind, context: &str) -> R<Token<'a>> {
         let token = self.next_non_space();
         if token.kind != kind {
             return Err(self.unexpected(&token, context));
@@ -242,7 +243,7 @@ impl Parser<'_> {
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
                 pos: token.pos,
-                text: token.val,
+                text: token.val.into_owned(),
             })),
             Kind::LeftDelim => {
                 self.action_line = token.line;
@@ -443,13 +444,13 @@ impl Parser<'_> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.clone()));
-                    self.vars.push(v.val);
+                    pipe.decl.push((v.pos, v.val.to_string()));
+                    self.vars.push(v.val.into_owned());
                 }
                 Kind::Char if next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.clone()));
-                    self.vars.push(v.val);
+                    pipe.decl.push((v.pos, v.val.to_string()));
+                    self.vars.push(v.val.into_owned());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
@@ -597,7 +598,7 @@ impl Parser<'_> {
                 }
                 Arg::Identifier {
                     pos: token.pos,
-                    name: token.val,
+                    name: token.val.into_owned(),
                 }
             }
             Kind::Dot => Arg::Dot { pos: token.pos },
@@ -634,7 +635,7 @@ impl Parser<'_> {
                 let text = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos: token.pos,
-                    quoted: token.val,
+                    quoted: token.val.into_owned(),
                     text,
                 }
             }

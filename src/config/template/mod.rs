@@ -219,23 +219,28 @@ fn read_giterminism(
 /// For each rendered line, the source line it came from: literal text keeps its own lines,
 /// everything an action printed belongs to the action's line.
 fn line_map(source: &str, rendered: &str, spans: &[Span]) -> Vec<usize> {
-    let src_line = |pos: usize| 1 + source[..pos.min(source.len())].matches('\n').count();
-    let mut starts = vec![0];
-    starts.extend(rendered.match_indices('\n').map(|(i, _)| i + 1));
-    let mut lines = Vec::with_capacity(starts.len());
+    let newlines: Vec<usize> = source.match_indices('\n').map(|(i, _)| i).collect();
+    let src_line = |pos: usize| 1 + newlines.partition_point(|&n| n < pos);
+    let mut lines = Vec::new();
     let mut span = 0;
+    // Lines into the current text span, counted as we go (not recounted per line).
+    let mut into_span: Option<(usize, usize)> = None;
+    let starts = std::iter::once(0).chain(rendered.match_indices('\n').map(|(i, _)| i + 1));
     for start in starts {
         while span + 1 < spans.len() && spans[span + 1].out <= start {
             span += 1;
+            into_span = None;
         }
         let line = match spans.get(span) {
             None => 1,
-            Some(s) if s.out > start => src_line(s.src),
-            Some(s) if s.text => src_line(s.src) + rendered[s.out..start].matches('\n').count(),
+            Some(s) if s.out > start || !s.text => src_line(s.src),
             Some(s) => {
-                // A line that starts inside an action's output but continues with later text
-                // still belongs to the action.
-                src_line(s.src)
+                let offset = match into_span {
+                    Some((index, count)) if index == span => count + 1,
+                    _ => rendered[s.out..start].matches('\n').count(),
+                };
+                into_span = Some((span, offset));
+                src_line(s.src) + offset
             }
         };
         lines.push(line);
