@@ -13,7 +13,7 @@ use crate::dockerfile::stages::{Analysis, Base};
 use crate::names::Digest;
 
 /// Bumped whenever the digest inputs or their encoding change, so old tags are not reused.
-const FORMAT: &str = "slipway-stage-digest-v1";
+pub const FORMAT: &str = "slipway-stage-digest-v1";
 
 /// Length-prefixed fields, so that no two different input lists hash alike.
 struct Hasher(Sha256);
@@ -72,13 +72,29 @@ pub enum DigestError {
     Missing(MissingSource),
 }
 
-/// Digests of the stages of one analysis, with the context files each one reads.
+/// One context file hashed into a stage digest: recorded while hashing, so the digest inputs
+/// recorded on an image list exactly the files its digest covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileUse {
+    /// Index into the context's (sorted) file list.
+    pub file: usize,
+    /// Start line of the instruction that reads it.
+    pub line: usize,
+}
+
+/// Stage index → digest, and every context file hashed (in hashing order).
+pub type StageDigests = (BTreeMap<usize, [u8; 32]>, Vec<FileUse>);
+
+/// Digests of the stages of one analysis, and every context file they read (in hashing order).
 pub fn stage_digests(
     analysis: &Analysis,
     stages: &[usize],
     context: &BuildContext,
-) -> Result<BTreeMap<usize, [u8; 32]>, DigestError> {
+) -> Result<StageDigests, DigestError> {
     let mut done: BTreeMap<usize, [u8; 32]> = BTreeMap::new();
+    let mut uses = Vec::new();
+    let base = context.files.as_ptr().addr();
+    let size = std::mem::size_of::<ContextFile>().max(1);
     // `stages` is sorted and every reference points to an earlier stage, so one pass suffices.
     for &i in stages {
         let stage = &analysis.stages[i];
@@ -129,13 +145,18 @@ pub fn stage_digests(
                     h.field(&files.len().to_string());
                     for f in files {
                         h.file(f);
+                        // `select` hands out references into `context.files`.
+                        uses.push(FileUse {
+                            file: (std::ptr::from_ref(f).addr() - base) / size,
+                            line: step.line,
+                        });
                     }
                 }
             }
         }
         done.insert(i, h.finish());
     }
-    Ok(done)
+    Ok((done, uses))
 }
 
 /// Everything besides the target stage that makes an image's content.
@@ -186,6 +207,6 @@ pub fn image_digest(target: &[u8; 32], inputs: &ImageInputs<'_>) -> Digest {
     Digest::from_sha256(&h.finish())
 }
 
-fn hex(bytes: &[u8; 32]) -> String {
+pub fn hex(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

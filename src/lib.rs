@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod gotemplate;
+pub mod inputs;
 pub mod names;
 pub mod plan;
 pub mod registry;

@@ -75,6 +75,17 @@ impl StageIndex {
         self.by_digest.get(digest)
     }
 
+    /// Every digest's first publication, the most recently published first.
+    pub fn newest_first(&self) -> Vec<&StageTag> {
+        let mut stages: Vec<&StageTag> = self.by_digest.values().collect();
+        stages.sort_by(|a, b| {
+            b.published_ms
+                .cmp(&a.published_ms)
+                .then_with(|| a.digest.cmp(&b.digest))
+        });
+        stages
+    }
+
     pub fn insert(&mut self, stage: StageTag) {
         self.by_digest.entry(stage.digest.clone()).or_insert(stage);
     }
@@ -121,5 +132,11 @@ mod tests {
         assert_eq!(index.get(&d(1)).unwrap().published_ms, 100);
         assert_eq!(index.get(&d(2)).unwrap().published_ms, 7);
         assert_eq!(index.get(&d(3)), None);
+        let newest: Vec<u64> = index
+            .newest_first()
+            .iter()
+            .map(|s| s.published_ms)
+            .collect();
+        assert_eq!(newest, [100, 7]);
     }
 }

@@ -7,25 +7,14 @@ use std::path::{Path, PathBuf};
 
 use slipway::dockerfile::parser::{Node, parse};
 
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/corpus/buildkit/parser"
-);
+#[path = "support/corpus.rs"]
+mod corpus;
+
 const EXPECTED_CASES: usize = 33;
 const EXPECTED_NEGATIVE_CASES: usize = 4;
 
-fn corpus_path(sub: &str) -> PathBuf {
-    let path = Path::new(CORPUS).join(sub);
-    assert!(
-        path.exists(),
-        "BuildKit parser corpus not found at {}; link the shared corpus next to the crate",
-        path.display()
-    );
-    path
-}
-
-fn case_dirs(sub: &str) -> Vec<PathBuf> {
-    let dir = corpus_path(sub);
+fn case_dirs(corpus: &Path, sub: &str) -> Vec<PathBuf> {
+    let dir = corpus.join(sub);
     let entries =
         fs::read_dir(&dir).unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()));
     let mut dirs: Vec<PathBuf> = entries
@@ -118,10 +107,14 @@ fn is_go_printable(c: char) -> bool {
 
 #[test]
 fn dumps_match_buildkit_results() {
-    let dirs = case_dirs("testfiles");
+    let Some(corpus) = corpus::dir("buildkit/parser") else {
+        return;
+    };
+    let dirs = case_dirs(&corpus, "testfiles");
     assert!(
         dirs.len() >= EXPECTED_CASES,
-        "expected {EXPECTED_CASES} cases in {CORPUS}/testfiles, found {}",
+        "expected {EXPECTED_CASES} cases in {}/testfiles, found {}",
+        corpus.display(),
         dirs.len()
     );
     let mut failures = Vec::new();
@@ -154,11 +147,15 @@ fn dumps_match_buildkit_results() {
 
 #[test]
 fn negative_cases_are_rejected() {
-    let dirs = case_dirs("testfiles-negative");
+    let Some(corpus) = corpus::dir("buildkit/parser") else {
+        return;
+    };
+    let dirs = case_dirs(&corpus, "testfiles-negative");
     assert_eq!(
         dirs.len(),
         EXPECTED_NEGATIVE_CASES,
-        "negative cases in {CORPUS}/testfiles-negative"
+        "negative cases in {}/testfiles-negative",
+        corpus.display()
     );
     let accepted: Vec<String> = dirs
         .iter()
@@ -173,7 +170,10 @@ fn negative_cases_are_rejected() {
 
 #[test]
 fn line_numbers_match_buildkit() {
-    let source = read(&corpus_path("testfile-line/Dockerfile"));
+    let Some(corpus) = corpus::dir("buildkit/parser") else {
+        return;
+    };
+    let source = read(&corpus.join("testfile-line/Dockerfile"));
     let df = parse(&source).expect("testfile-line parses");
     let lines: Vec<(usize, usize)> = df
         .nodes

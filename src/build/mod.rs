@@ -128,32 +128,7 @@ pub async fn build<B: Backend + 'static>(
     registry: RegistryClient,
     log: Arc<dyn BuildLog>,
 ) -> Result<BuildOutcome, BuildError> {
-    let repos = match &options.repo {
-        None => {
-            if !options.custom_tags.is_empty() || options.use_custom_tag.is_some() {
-                return Err(BuildError::CustomTagsWithoutRepo);
-            }
-            None
-        }
-        Some(primary) => Some(Repos {
-            primary: parse_repo("--repo", primary)?,
-            secondary: options
-                .secondary_repos
-                .iter()
-                .map(|r| parse_repo("--secondary-repo", r))
-                .collect::<Result<_, _>>()?,
-            cache: options
-                .cache_repos
-                .iter()
-                .map(|r| parse_repo("--cache-repo", r))
-                .collect::<Result<_, _>>()?,
-            final_repo: options
-                .final_repo
-                .as_deref()
-                .map(|r| parse_repo("--final-repo", r))
-                .transpose()?,
-        }),
-    };
+    let repos = repos_of(&options)?;
     let templates: Vec<TagTemplate> = options
         .custom_tags
         .iter()
@@ -165,15 +140,7 @@ pub async fn build<B: Backend + 'static>(
         .as_deref()
         .map(TagTemplate::parse)
         .transpose()?;
-    // Tags that collide or are invalid fail the run before anything is built or pushed; the
-    // stage tags are not known yet, but their digests already tell images apart.
-    let provisional: Vec<(ImageName, String)> = plan
-        .images
-        .iter()
-        .filter(|i| i.is_final)
-        .map(|i| (i.name.clone(), format!("{}-0", i.digest)))
-        .collect();
-    crate::tags::plan_custom_tags(&templates, &provisional)?;
+    check_custom_tags(&plan, &templates)?;
 
     for warning in &plan.warnings {
         log.warning(warning);
@@ -263,6 +230,9 @@ pub async fn build<B: Backend + 'static>(
         }
     }
 
+    store
+        .agree_on_oldest(&plan, &mut published, backend.as_ref())
+        .await?;
     let finals: Vec<&PlannedImage> = plan.images.iter().filter(|i| i.is_final).collect();
     let custom = store
         .add_custom_tags(&templates, use_custom.as_ref(), &finals, &mut published)
@@ -281,4 +251,115 @@ pub async fn build<B: Backend + 'static>(
         published,
         report,
     })
+}
+
+/// The repos of the options, parsed; None keeps stages in local storage.
+fn repos_of(options: &BuildOptions) -> Result<Option<Repos>, BuildError> {
+    Ok(match &options.repo {
+        None => {
+            if !options.custom_tags.is_empty() || options.use_custom_tag.is_some() {
+                return Err(BuildError::CustomTagsWithoutRepo);
+            }
+            None
+        }
+        Some(primary) => Some(Repos {
+            primary: parse_repo("--repo", primary)?,
+            secondary: options
+                .secondary_repos
+                .iter()
+                .map(|r| parse_repo("--secondary-repo", r))
+                .collect::<Result<_, _>>()?,
+            cache: options
+                .cache_repos
+                .iter()
+                .map(|r| parse_repo("--cache-repo", r))
+                .collect::<Result<_, _>>()?,
+            final_repo: options
+                .final_repo
+                .as_deref()
+                .map(|r| parse_repo("--final-repo", r))
+                .transpose()?,
+        }),
+    })
+}
+
+/// Tags that collide or are invalid fail the run before anything is built or pushed; the stage
+/// tags are not known yet, but their digests already tell images apart.
+fn check_custom_tags(plan: &Plan, templates: &[TagTemplate]) -> Result<(), BuildError> {
+    let provisional: Vec<(ImageName, String)> = plan
+        .images
+        .iter()
+        .filter(|i| i.is_final)
+        .map(|i| (i.name.clone(), format!("{}-0", i.digest)))
+        .collect();
+    crate::tags::plan_custom_tags(templates, &provisional)?;
+    Ok(())
+}
+
+/// Looks every planned digest up in storage (one tag listing per repo, the same lookup
+/// `build` does; nothing is pulled) and lists the tags each image will get. The millisecond
+/// part of a stage that is still to be built is shown as `<new>`.
+pub async fn lookup(
+    plan: &Plan,
+    options: &BuildOptions,
+    registry: RegistryClient,
+    log: Arc<dyn BuildLog>,
+) -> Result<BTreeMap<ImageName, plan::Storage>, BuildError> {
+    let Some(repos) = repos_of(options)? else {
+        return Ok(BTreeMap::new());
+    };
+    let templates: Vec<TagTemplate> = options
+        .custom_tags
+        .iter()
+        .map(|t| TagTemplate::parse(t))
+        .collect::<Result<_, _>>()?;
+    check_custom_tags(plan, &templates)?;
+    let primary = repos.primary.clone();
+    let final_repo = repos.final_repo.clone();
+    let store = publish::Store::open(
+        Some(repos),
+        plan.project.to_string(),
+        registry,
+        options.synchronization.clone(),
+        BTreeMap::new(),
+        log,
+    )
+    .await?;
+    let mut out = BTreeMap::new();
+    for image in &plan.images {
+        let located = store
+            .locate(&image.digest)
+            .expect("a store with repos locates");
+        let (status, existing, stage) = match &located {
+            publish::Located::Primary(s) => {
+                ("reuse", Some(format!("{primary}:{s}")), s.to_string())
+            }
+            publish::Located::Elsewhere { repo, stage, .. } => {
+                ("copy", Some(format!("{repo}:{stage}")), stage.to_string())
+            }
+            publish::Located::Missing => ("build", None, format!("{}-<new>", image.digest)),
+        };
+        let mut tags = vec![format!("{primary}:{stage}")];
+        let target = match (&final_repo, image.is_final) {
+            (Some(f), true) => {
+                tags.push(format!("{f}:{stage}"));
+                f
+            }
+            _ => &primary,
+        };
+        if image.is_final {
+            for t in &templates {
+                tags.push(format!("{target}:{}", t.render(&image.name, &stage)));
+            }
+        }
+        out.insert(
+            image.name.clone(),
+            plan::Storage {
+                status,
+                existing_tag: existing,
+                tags,
+            },
+        );
+    }
+    Ok(out)
 }

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
 use crate::config::ImportKind;
+use crate::inputs::DigestInputs;
+use crate::inputs::previous::{self, LabelCache};
 use crate::names::{Digest, ImageName};
 use crate::plan::{Plan, PlannedImage};
 use crate::registry::{ImageRef, RegistryClient, RepoName, Tag};
@@ -36,6 +38,20 @@ impl Outcome {
     }
 }
 
+/// Where a digest is before the run builds anything.
+#[derive(Debug, Clone)]
+pub enum Located {
+    /// Published in the primary repo.
+    Primary(StageTag),
+    /// In a cache (`kind` "cache-repo") or secondary repo: it would be copied.
+    Elsewhere {
+        repo: RepoName,
+        stage: StageTag,
+        kind: &'static str,
+    },
+    Missing,
+}
+
 /// Where an image ended up, with what the report says about it.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -52,6 +68,8 @@ pub struct Published {
     pub size: u64,
     pub outcome: Outcome,
     pub seconds: f64,
+    /// Why the image was built (empty when it was not).
+    pub rebuild_reasons: Vec<String>,
 }
 
 impl Published {
@@ -81,7 +99,15 @@ pub struct Store {
     registry: RegistryClient,
     sync: Synchronization,
     log: Arc<dyn BuildLog>,
+    /// The longest time one of this run's pushes took from choosing its tag to the tag being
+    /// visible; zero when the run pushed nothing. (Copies keep the source's older tag.)
+    slowest_publication: Mutex<Duration>,
+    /// Digest inputs read from published images, for rebuild reasons.
+    inputs: LabelCache,
 }
+
+/// The cap on waiting for other builders' publications to become visible.
+const MAX_SETTLE: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Lists every repo's tags once (concurrently); local storage needs no listing up front.
@@ -132,7 +158,63 @@ impl Store {
             registry,
             sync,
             log,
+            slowest_publication: Mutex::default(),
+            inputs: LabelCache::default(),
         })
+    }
+
+    fn published_in(&self, took: Duration) {
+        let mut slowest = self
+            .slowest_publication
+            .lock()
+            .expect("the publication clock is not poisoned");
+        *slowest = (*slowest).max(took);
+    }
+
+    /// Makes every image name the oldest `<digest>-<ms>` tag of its digest in the primary repo,
+    /// werf's rule, so that builders on other runners (which no local lock reaches) that
+    /// published the same digest at the same time all report one tag. Runs once, after every
+    /// image is published and before custom tags are added.
+    pub async fn agree_on_oldest<B: Backend>(
+        &self,
+        plan: &Plan,
+        published: &mut BTreeMap<ImageName, Published>,
+        backend: &B,
+    ) -> Result<(), BuildError> {
+        let Kind::Repo { repos, .. } = &self.kind else {
+            return Ok(());
+        };
+        let slowest = *self
+            .slowest_publication
+            .lock()
+            .expect("the publication clock is not poisoned");
+        if !slowest.is_zero() {
+            // A concurrent builder whose tag is older than ours chose it before we chose ours,
+            // so its push started earlier; it is visible by now unless it takes longer than
+            // ours did. Half our push again (capped) absorbs that difference.
+            tokio::time::sleep((slowest / 2).min(MAX_SETTLE)).await;
+        }
+        let fresh = index_of(&self.registry, &repos.primary).await?;
+        for image in &plan.images {
+            let Some(p) = published.get_mut(&image.name) else {
+                continue;
+            };
+            let Some(oldest) = fresh.get(&p.stage.digest) else {
+                continue;
+            };
+            if oldest.published_ms >= p.stage.published_ms {
+                continue;
+            }
+            self.log.warning(&format!(
+                "image {}: another builder published {}:{oldest} before {}:{}; using the oldest                  tag of the digest, as werf does (the newer tag is left unused)",
+                image.name, repos.primary, repos.primary, p.stage
+            ));
+            let mut adopted = self.describe(image, oldest, p.outcome, backend).await?;
+            adopted.seconds = p.seconds;
+            adopted.rebuild_reasons = std::mem::take(&mut p.rebuild_reasons);
+            *p = adopted;
+        }
+        Ok(())
     }
 
     /// Makes `image` available in storage and describes it.
@@ -147,6 +229,7 @@ impl Store {
     ) -> Result<Published, BuildError> {
         let started = Instant::now();
         let digest = &image.digest;
+        let mut reasons = Vec::new();
         let (stage, outcome) = match &self.kind {
             Kind::Local { project } => {
                 let _lock = self.sync.lock(project, digest).await?;
@@ -160,6 +243,8 @@ impl Store {
                 match local.get(digest) {
                     Some(stage) => (stage.clone(), Outcome::Reused),
                     None => {
+                        reasons = self.local_reasons(image, project, &local, backend).await?;
+                        self.log_reasons(image, &reasons);
                         let stage = StageTag::now(digest.clone());
                         let tag = format!("{project}:{stage}");
                         self.build(plan, image, deps, backend, ssh_auth_sock, &tag)
@@ -168,54 +253,38 @@ impl Store {
                     }
                 }
             }
-            Kind::Repo {
-                repos,
-                primary,
-                secondary,
-                cache,
-                ..
-            } => {
-                let known = lock(primary).get(digest).cloned();
-                match known {
-                    Some(stage) => (stage, Outcome::Reused),
-                    None => {
-                        let copy_from = cache
-                            .iter()
-                            .zip(&repos.cache)
-                            .map(|(idx, r)| (idx, r, "cache-repo"))
-                            .chain(
-                                secondary
-                                    .iter()
-                                    .zip(&repos.secondary)
-                                    .map(|(idx, r)| (idx, r, "secondary")),
-                            )
-                            .find_map(|(idx, r, kind)| {
-                                idx.get(digest).map(|t| (r, t.clone(), kind))
-                            });
-                        match copy_from {
-                            Some((from, stage, kind)) => {
-                                self.copy_into_primary(repos, primary, from, &stage, kind)
-                                    .await?
-                            }
-                            None => {
-                                self.build_and_push(
-                                    plan,
-                                    image,
-                                    deps,
-                                    backend,
-                                    ssh_auth_sock,
-                                    repos,
-                                    primary,
-                                )
+            Kind::Repo { repos, primary, .. } => {
+                match self.locate(digest).expect("a store with repos locates") {
+                    Located::Primary(stage) => (stage, Outcome::Reused),
+                    located => match located {
+                        Located::Elsewhere { repo, stage, kind } => {
+                            self.copy_into_primary(repos, primary, &repo, &stage, kind)
                                 .await?
-                            }
                         }
-                    }
+                        _ => {
+                            let index = lock(primary).clone();
+                            reasons = self.repo_reasons(image, &repos.primary, &index).await;
+                            self.log_reasons(image, &reasons);
+                            self.build_and_push(
+                                plan,
+                                image,
+                                deps,
+                                backend,
+                                ssh_auth_sock,
+                                repos,
+                                primary,
+                            )
+                            .await?
+                        }
+                    },
                 }
             }
         };
         let mut published = self.describe(image, &stage, outcome, backend).await?;
         published.seconds = started.elapsed().as_secs_f64();
+        if outcome == Outcome::Built {
+            published.rebuild_reasons = reasons;
+        }
         let verb = match outcome {
             Outcome::Built => "built and published as".to_owned(),
             Outcome::Reused => "reused".to_owned(),
@@ -228,6 +297,109 @@ impl Store {
             published.seconds
         ));
         Ok(published)
+    }
+
+    /// Where `digest` is in the repos as listed when the run started; None in local storage.
+    pub fn locate(&self, digest: &Digest) -> Option<Located> {
+        let Kind::Repo {
+            repos,
+            primary,
+            secondary,
+            cache,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        if let Some(stage) = lock(primary).get(digest) {
+            return Some(Located::Primary(stage.clone()));
+        }
+        let elsewhere = cache
+            .iter()
+            .zip(&repos.cache)
+            .map(|(idx, r)| (idx, r, "cache-repo"))
+            .chain(
+                secondary
+                    .iter()
+                    .zip(&repos.secondary)
+                    .map(|(idx, r)| (idx, r, "secondary")),
+            )
+            .find_map(|(idx, r, kind)| {
+                idx.get(digest).map(|t| Located::Elsewhere {
+                    repo: r.clone(),
+                    stage: t.clone(),
+                    kind,
+                })
+            });
+        Some(elsewhere.unwrap_or(Located::Missing))
+    }
+
+    /// Why `image` builds: its inputs against those of its newest build in the primary repo.
+    /// Reading them is best effort: a failure is a warning, never a failed build.
+    async fn repo_reasons(
+        &self,
+        image: &PlannedImage,
+        repo: &RepoName,
+        index: &StageIndex,
+    ) -> Vec<String> {
+        let new = DigestInputs::of(image);
+        let name = image.name.to_string();
+        match previous::newest_build(&self.registry, &self.inputs, repo, index, &name).await {
+            Ok(found) => previous::explain(&found, &new),
+            Err(e) => {
+                self.log.warning(&format!(
+                    "image {}: the inputs of its earlier builds could not be read, so the \
+                     rebuild reasons are unknown: {e}",
+                    image.name
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Why `image` builds in local storage: against its newest build in the engine.
+    async fn local_reasons<B: Backend>(
+        &self,
+        image: &PlannedImage,
+        project: &str,
+        local: &StageIndex,
+        backend: &B,
+    ) -> Result<Vec<String>, BuildError> {
+        let new = DigestInputs::of(image);
+        let stages = local.newest_first();
+        let all = stages.len() <= previous::LOOKBACK;
+        for stage in stages.iter().take(previous::LOOKBACK) {
+            let Some(info) = backend.inspect(&format!("{project}:{stage}")).await? else {
+                continue;
+            };
+            if let Some(old) = info
+                .labels
+                .get(crate::inputs::LABEL)
+                .and_then(|v| DigestInputs::from_label(v))
+                && old.image == new.image
+            {
+                return Ok(crate::inputs::reasons(Some(&old), &new));
+            }
+        }
+        Ok(previous::explain(
+            &previous::Previous::NotFound {
+                looked_at: stages.len().min(previous::LOOKBACK),
+                all,
+            },
+            &new,
+        ))
+    }
+
+    fn log_reasons(&self, image: &PlannedImage, reasons: &[String]) {
+        if reasons.is_empty() {
+            return;
+        }
+        let mut text = format!("⛵ image {}: building, because:", image.name);
+        for r in reasons {
+            text.push_str("\n  - ");
+            text.push_str(r);
+        }
+        self.log.info(&text);
     }
 
     /// Copies a stage found in a cache or secondary repo into the primary, unless another
@@ -300,6 +472,7 @@ impl Store {
             backend.untag(&building).await?;
             return Ok((existing, Outcome::Reused));
         }
+        let started = Instant::now();
         let stage = StageTag::now(digest.clone());
         let tag = stage_tag(&stage)?;
         let reference = format!("{}:{stage}", repos.primary);
@@ -307,6 +480,7 @@ impl Store {
         backend.untag(&building).await?;
         let credentials = self.registry.credentials(repos.primary.registry()).await?;
         backend.push(&reference, credentials.as_ref()).await?;
+        self.published_in(started.elapsed());
         lock(primary).insert(stage.clone());
         self.fill_caches(repos, &tag).await;
         Ok((stage, Outcome::Built))
@@ -376,6 +550,10 @@ impl Store {
                 plan.commit.clone(),
             ),
             ("org.opencontainers.image.created".to_owned(), created),
+            (
+                crate::inputs::LABEL.to_owned(),
+                DigestInputs::of(image).to_label(),
+            ),
         ]);
         let log = Arc::clone(&self.log);
         let name = image.name.clone();
@@ -432,6 +610,7 @@ impl Store {
                     size: info.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
             Kind::Repo {
@@ -468,6 +647,7 @@ impl Store {
                     size: remote.size,
                     outcome,
                     seconds: 0.0,
+                    rebuild_reasons: Vec::new(),
                 })
             }
         }
@@ -586,6 +766,7 @@ pub fn report(
                     build_time_seconds: p.seconds,
                     commit: plan.commit.clone(),
                 }],
+                rebuild_reasons: p.rebuild_reasons.clone(),
             })
         })
         .collect();

@@ -330,6 +330,8 @@ pub struct SummaryRow {
     pub outcome: BuildOutcome,
     pub seconds: f64,
     pub digest: Option<String>,
+    /// Why the image was built (empty when reused).
+    pub reasons: Vec<String>,
 }
 
 /// Text safe in a GFM table cell.
@@ -398,7 +400,9 @@ pub fn step_summary(
             );
         }
     }
-    out.push_str("| image | reference | result | seconds | digest |\n|---|---|---|---:|---|\n");
+    out.push_str(
+        "| image | reference | result | seconds | digest | why built |\n|---|---|---|---:|---|---|\n",
+    );
     // Room for the omission line and the messages.
     let budget = SUMMARY_LIMIT.saturating_sub(tail.len().min(SUMMARY_LIMIT / 2) + 200);
     for (i, r) in rows.iter().enumerate() {
@@ -408,7 +412,7 @@ pub fn step_summary(
             r.image.as_str()
         };
         let line = format!(
-            "| {} | {} | {} | {:.2} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {} |\n",
             cell(name),
             code_cell(&r.reference),
             match r.outcome {
@@ -416,7 +420,16 @@ pub fn step_summary(
                 BuildOutcome::Reused => "reused",
             },
             r.seconds,
-            code_cell(r.digest.as_deref().unwrap_or_default())
+            code_cell(r.digest.as_deref().unwrap_or_default()),
+            if r.reasons.is_empty() {
+                "-".to_owned()
+            } else {
+                r.reasons
+                    .iter()
+                    .map(|r| cell(r))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            }
         );
         if out.len() + line.len() > budget {
             let _ = writeln!(
@@ -437,6 +450,29 @@ pub fn step_summary(
     } else {
         out.push_str(&tail);
     }
+    out
+}
+
+/// The plan's part of the step summary: per image what happens (`reuse <ref>`, `copy <ref>`,
+/// `build`) and every tag it will get.
+pub fn plan_summary(rows: &[(String, String, Vec<String>)]) -> String {
+    let mut out = String::from("## slipway plan\n\n| image | plan | tags |\n|---|---|---|\n");
+    for (name, status, tags) in rows {
+        let name = if name.is_empty() { "(unnamed)" } else { name };
+        let tags: Vec<String> = tags.iter().map(|t| code_cell(t)).collect();
+        let line = format!(
+            "| {} | {} | {} |\n",
+            cell(name),
+            cell(status),
+            tags.join("<br>")
+        );
+        if out.len() + line.len() > SUMMARY_LIMIT - 100 {
+            out.push_str("\nMore images are not listed (GitHub's 1 MiB summary limit).\n");
+            break;
+        }
+        out.push_str(&line);
+    }
+    out.push('\n');
     out
 }
 
@@ -595,6 +631,10 @@ mod tests {
                 outcome: BuildOutcome::Built,
                 seconds: 12.345,
                 digest: Some("sha256:aa".into()),
+                reasons: vec![
+                    "a.js changed (blob 1a2b3c → 4d5e6f)".into(),
+                    "ARG V: \"1\" → \"2\"".into(),
+                ],
             },
             SummaryRow {
                 image: ImageName::parse("a|b").unwrap_or_else(|_| ImageName::unnamed()),
@@ -602,6 +642,7 @@ mod tests {
                 outcome: BuildOutcome::Reused,
                 seconds: 0.0,
                 digest: None,
+                reasons: Vec::new(),
             },
         ];
         let mut msg = Annotation::new(Severity::Error, "bad | thing");
@@ -611,9 +652,9 @@ mod tests {
         assert_eq!(
             s,
             "## slipway build\n\n````text\nplan ``` text\n````\n\n\
-             | image | reference | result | seconds | digest |\n|---|---|---|---:|---|\n\
-             | backend | `ghcr.io/o/r/demo:abc-1` | built | 12.35 | `sha256:aa` |\n\
-             | (unnamed) | `r:t` | reused | 0.00 | - |\n\
+             | image | reference | result | seconds | digest | why built |\n|---|---|---|---:|---|---|\n\
+             | backend | `ghcr.io/o/r/demo:abc-1` | built | 12.35 | `sha256:aa` | a.js changed (blob 1a2b3c → 4d5e6f)<br>ARG V: \"1\" → \"2\" |\n\
+             | (unnamed) | `r:t` | reused | 0.00 | - | - |\n\
              \n### Messages\n\n- **error** `werf.yaml:4` bad \\| thing\n"
         );
         let many: Vec<SummaryRow> = (0..20_000)
@@ -623,6 +664,7 @@ mod tests {
                 outcome: BuildOutcome::Built,
                 seconds: 1.0,
                 digest: Some(format!("sha256:{}", "b".repeat(64))),
+                reasons: Vec::new(),
             })
             .collect();
         let s = step_summary("t", &"plan line\n".repeat(200_000), &many, &[]);

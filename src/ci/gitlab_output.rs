@@ -256,9 +256,50 @@ pub fn image_annotations(
     gitlab_registry: Option<&RegistryHost>,
     project_url: &str,
 ) -> Result<String, AnnotationsError> {
+    annotations_with_reasons(images, &[], gitlab_registry, project_url)
+}
+
+/// `slipway images`, then (when any image was built) `slipway rebuild reasons`: one link per
+/// reason, labelled `<image>: <reason>`, to the image's page (GitLab's annotations only have
+/// links).
+pub fn annotations_with_reasons(
+    images: &[ImageRef],
+    reasons: &[(ImageName, Vec<String>)],
+    gitlab_registry: Option<&RegistryHost>,
+    project_url: &str,
+) -> Result<String, AnnotationsError> {
+    let mut sections = vec![(
+        "slipway images".to_owned(),
+        image_links(images, gitlab_registry, project_url),
+    )];
+    let why: Vec<ExternalLink> = reasons
+        .iter()
+        .flat_map(|(name, rs)| {
+            let url = images
+                .iter()
+                .find(|i| &i.name == name)
+                .map(|i| registry_url(&i.reference, gitlab_registry, project_url))
+                .unwrap_or_else(|| project_url.to_owned());
+            rs.iter().map(move |r| ExternalLink {
+                label: format!("{name}: {r}"),
+                url: url.clone(),
+            })
+        })
+        .collect();
+    if !why.is_empty() {
+        sections.push(("slipway rebuild reasons".to_owned(), why));
+    }
+    annotations_json(&sections)
+}
+
+fn image_links(
+    images: &[ImageRef],
+    gitlab_registry: Option<&RegistryHost>,
+    project_url: &str,
+) -> Vec<ExternalLink> {
     let mut sorted: Vec<&ImageRef> = images.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let links = sorted
+    sorted
         .into_iter()
         .map(|i| ExternalLink {
             label: if i.name.is_unnamed() {
@@ -268,13 +309,36 @@ pub fn image_annotations(
             },
             url: registry_url(&i.reference, gitlab_registry, project_url),
         })
-        .collect();
-    annotations_json(&[("slipway images".to_owned(), links)])
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuild_reasons_get_their_own_section() {
+        let images = [
+            img("backend", "registry.example.com:5050/g/app:abc-1"),
+            img("frontend", "registry.example.com:5050/g/app:def-1"),
+        ];
+        let reasons = [(
+            ImageName::parse("backend").unwrap(),
+            vec!["a.js changed (blob 1a2b3c → 4d5e6f)".to_owned()],
+        )];
+        let json = annotations_with_reasons(&images, &reasons, None, "https://gl/g/app").unwrap();
+        assert_eq!(
+            json,
+            "{\"slipway images\":[{\"external_link\":{\"label\":\"backend\",\"url\":\"https://registry.example.com:5050/g/app\"}},\
+             {\"external_link\":{\"label\":\"frontend\",\"url\":\"https://registry.example.com:5050/g/app\"}}],\
+             \"slipway rebuild reasons\":[{\"external_link\":{\"label\":\"backend: a.js changed (blob 1a2b3c → 4d5e6f)\",\
+             \"url\":\"https://registry.example.com:5050/g/app\"}}]}"
+        );
+        assert_eq!(
+            annotations_with_reasons(&images, &[], None, "https://gl/g/app").unwrap(),
+            image_annotations(&images, None, "https://gl/g/app").unwrap()
+        );
+    }
 
     fn img(name: &str, reference: &str) -> ImageRef {
         ImageRef {

@@ -145,6 +145,7 @@ pub fn github(results: &CiResults<'_>, env: &CiEnv) -> Result<Vec<String>, Resul
                 },
                 seconds: p.seconds,
                 digest: Some(i.digest.to_string()),
+                reasons: p.rebuild_reasons.clone(),
             })
             .collect();
         let title = match results.outcome {
@@ -179,8 +180,17 @@ pub fn gitlab(
         write("GitLab dotenv report", path, &d.content)?;
     }
     if let Some(path) = annotations {
-        let json =
-            gitlab_output::image_annotations(&images, info.registry.as_ref(), &info.project_url)?;
+        let reasons: Vec<(crate::names::ImageName, Vec<String>)> = results
+            .published()
+            .filter(|(_, p)| !p.rebuild_reasons.is_empty())
+            .map(|(i, p)| (i.name.clone(), p.rebuild_reasons.clone()))
+            .collect();
+        let json = gitlab_output::annotations_with_reasons(
+            &images,
+            &reasons,
+            info.registry.as_ref(),
+            &info.project_url,
+        )?;
         write("GitLab annotations report", path, &json)?;
     }
     Ok(warnings)

@@ -87,16 +87,8 @@ pub(crate) struct BuildArgs {
     /// gitlab), github, gitlab or none.
     #[arg(long, env = "SLIPWAY_CI", default_value = "auto")]
     ci: CiSelection,
-    /// A tag rule in docker/metadata-action syntax, e.g. `type=ref,event=branch` (repeatable;
-    /// one rule per line also works). Each tag goes to every final image.
-    #[arg(long = "tag-rule")]
-    tag_rule: Vec<String>,
-    /// metadata-action's flavor: `latest=auto|true|false`, `prefix=`, `suffix=`.
-    #[arg(long = "tag-flavor")]
-    tag_flavor: Vec<String>,
-    /// `type=sha` names the pull/merge request's head commit instead of the merge commit.
-    #[arg(long)]
-    tag_pr_head_sha: bool,
+    #[command(flatten)]
+    tags: TagRuleArgs,
     /// GitLab: write the dotenv report (`WERF_<IMAGE>_DOCKER_IMAGE_NAME`) here.
     #[arg(long)]
     gitlab_dotenv: Option<PathBuf>,
@@ -178,65 +170,24 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         dev: args.project.dev,
         images: args.images.clone(),
         parallel_tasks_limit: args.parallel_tasks_limit,
+        revision: None,
     })?;
 
-    let mut custom_tags = with_env(args.add_custom_tag.clone(), "WERF_ADD_CUSTOM_TAG_");
-    let mut from_pipeline = Vec::new();
-    let mut repo = args.repo.clone();
-    let mut registry_credentials = Vec::new();
-    let mut labels = BTreeMap::new();
-    let mut skipped_rules = Vec::new();
-    if let Some(info) = &pipeline {
-        if repo.is_none()
-            && let Some(r) = info.werf_repo(&plan.project)
-        {
-            from_pipeline.push(format!("repo {r}"));
-            repo = Some(r);
-        }
-        match (&info.registry, &info.credentials) {
-            (Some(host), Some(c)) => {
-                from_pipeline.push(format!("registry login for {host} as {}", c.username));
-                registry_credentials.push((host.as_str().to_owned(), c.clone()));
-            }
-            _ => {
-                if let Some(hint) = info.login_hint() {
-                    from_pipeline.push(format!("no registry login ({hint})"));
-                }
-            }
-        }
-        for a in info.annotations() {
-            labels.insert(a.key.to_owned(), a.value);
-        }
-        from_pipeline.push("labels with the commit, project and run URLs".to_owned());
-        if !args.tag_rule.is_empty() {
-            let rules = TagRules::parse(&args.tag_rule, &args.tag_flavor)?;
-            let mut options = EvalOptions::new(unix_now());
-            options.pr_head_sha = args.tag_pr_head_sha;
-            let outcome = rules.evaluate(info, &options);
-            from_pipeline.push(if outcome.tags.is_empty() {
-                "no tags from the tag rules".to_owned()
-            } else {
-                format!("tags {}", outcome.tags.join(", "))
-            });
-            for s in &outcome.skipped {
-                skipped_rules.push(format!("tag rule {:?} gives no tag: {}", s.rule, s.reason));
-            }
-            for a in &outcome.adjusted {
-                skipped_rules.push(format!(
-                    "tag rule {:?}: {:?} is not a valid Docker tag; using {:?}",
-                    a.rule, a.original, a.tag
-                ));
-            }
-            skipped_rules.extend(outcome.warnings.iter().cloned());
-            custom_tags.extend(outcome.tags);
-        }
-    } else if !args.tag_rule.is_empty() || !args.tag_flavor.is_empty() {
-        return Err(Error::Usage(
-            "--tag-rule and --tag-flavor derive tags from a CI pipeline (GitHub Actions or GitLab \
-             CI), and none was detected; outside CI use --add-custom-tag, or pass --ci github|gitlab"
-                .to_owned(),
-        ));
-    }
+    let Settings {
+        repo,
+        custom_tags,
+        registry_credentials,
+        labels,
+        from_pipeline,
+        skipped_rules,
+        tag_warnings,
+    } = settings(
+        pipeline.as_ref(),
+        &plan.project,
+        args.repo.clone(),
+        with_env(args.add_custom_tag.clone(), "WERF_ADD_CUSTOM_TAG_"),
+        &args.tags,
+    )?;
 
     let report = report::resolve(
         args.report_path.clone(),
@@ -290,6 +241,9 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     }
     for line in &skipped_rules {
         log.info(&format!("slipway: {line}"));
+    }
+    for warning in &tag_warnings {
+        log.warning(warning);
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -351,6 +305,112 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     result.map(|_| ()).map_err(Error::Build)
 }
 
+/// Flags that turn the pipeline into tags (docker/metadata-action's rules).
+#[derive(Debug, Args)]
+pub(crate) struct TagRuleArgs {
+    /// A tag rule in docker/metadata-action syntax, e.g. `type=ref,event=branch` (repeatable;
+    /// one rule per line also works). Each tag goes to every final image.
+    #[arg(long = "tag-rule")]
+    pub(crate) tag_rule: Vec<String>,
+    /// metadata-action's flavor: `latest=auto|true|false`, `prefix=`, `suffix=`.
+    #[arg(long = "tag-flavor")]
+    pub(crate) tag_flavor: Vec<String>,
+    /// `type=sha` names the pull/merge request's head commit instead of the merge commit.
+    #[arg(long)]
+    pub(crate) tag_pr_head_sha: bool,
+}
+
+/// What the CI pipeline adds to the flags: the repo, a registry login, labels, tags.
+pub(crate) struct Settings {
+    pub(crate) repo: Option<String>,
+    pub(crate) custom_tags: Vec<String>,
+    pub(crate) registry_credentials: Vec<(String, crate::secret::Credentials)>,
+    pub(crate) labels: BTreeMap<String, String>,
+    /// What was taken from the pipeline, for the log.
+    pub(crate) from_pipeline: Vec<String>,
+    /// Tag rules that gave nothing or were adjusted, for the log.
+    pub(crate) skipped_rules: Vec<String>,
+    /// Tag rules skipped as unsupported, defaults used, and the like: warnings.
+    pub(crate) tag_warnings: Vec<String>,
+}
+
+/// Resolves the repo, login, labels and tags from the flags and the pipeline; `build` and
+/// `plan` both use it, so a plan names the repo and tags its build will use.
+pub(crate) fn settings(
+    pipeline: Option<&ci::PipelineInfo>,
+    project: &crate::names::ProjectName,
+    mut repo: Option<String>,
+    mut custom_tags: Vec<String>,
+    tags: &TagRuleArgs,
+) -> Result<Settings, Error> {
+    let mut from_pipeline = Vec::new();
+    let mut registry_credentials = Vec::new();
+    let mut labels = BTreeMap::new();
+    let mut skipped_rules = Vec::new();
+    let mut tag_warnings = Vec::new();
+    if let Some(info) = pipeline {
+        if repo.is_none()
+            && let Some(r) = info.werf_repo(project)
+        {
+            from_pipeline.push(format!("repo {r}"));
+            repo = Some(r);
+        }
+        match (&info.registry, &info.credentials) {
+            (Some(host), Some(c)) => {
+                from_pipeline.push(format!("registry login for {host} as {}", c.username));
+                registry_credentials.push((host.as_str().to_owned(), c.clone()));
+            }
+            _ => {
+                if let Some(hint) = info.login_hint() {
+                    from_pipeline.push(format!("no registry login ({hint})"));
+                }
+            }
+        }
+        for a in info.annotations() {
+            labels.insert(a.key.to_owned(), a.value);
+        }
+        from_pipeline.push("labels with the commit, project and run URLs".to_owned());
+        if !tags.tag_rule.is_empty() || !tags.tag_flavor.is_empty() {
+            let rules = TagRules::parse(&tags.tag_rule, &tags.tag_flavor)?;
+            let mut options = EvalOptions::new(unix_now());
+            options.pr_head_sha = tags.tag_pr_head_sha;
+            let outcome = rules.evaluate(info, &options);
+            from_pipeline.push(if outcome.tags.is_empty() {
+                "no tags from the tag rules".to_owned()
+            } else {
+                format!("tags {}", outcome.tags.join(", "))
+            });
+            for s in &outcome.skipped {
+                skipped_rules.push(format!("tag rule {:?} gives no tag: {}", s.rule, s.reason));
+            }
+            for a in &outcome.adjusted {
+                skipped_rules.push(format!(
+                    "tag rule {:?}: {:?} is not a valid Docker tag; using {:?}",
+                    a.rule, a.original, a.tag
+                ));
+            }
+            tag_warnings.extend(outcome.warnings);
+            custom_tags.extend(outcome.tags);
+        }
+    } else if !tags.tag_rule.is_empty() || !tags.tag_flavor.is_empty() {
+        return Err(Error::Usage(
+            "--tag-rule and --tag-flavor derive tags from a CI pipeline (GitHub Actions or GitLab \
+             CI), and none was detected; outside CI use --add-custom-tag, or pass --ci github|gitlab"
+                .to_owned(),
+        ));
+    }
+
+    Ok(Settings {
+        repo,
+        custom_tags,
+        registry_credentials,
+        labels,
+        from_pipeline,
+        skipped_rules,
+        tag_warnings,
+    })
+}
+
 /// Posts the results to the APIs the user opted into. Their failures are warnings: the images
 /// are built and published whatever the API says.
 async fn post_to_apis(
@@ -402,7 +462,7 @@ async fn post_to_apis(
     warnings
 }
 
-fn with_env(mut flags: Vec<String>, prefix: &str) -> Vec<String> {
+pub(crate) fn with_env(mut flags: Vec<String>, prefix: &str) -> Vec<String> {
     flags.extend(environment::prefixed(prefix));
     flags
 }

@@ -2,17 +2,17 @@
 //! runs them, prints results, and maps errors to exit codes.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod build;
 mod ci_env;
+mod explain;
+mod plan;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::Error;
-use crate::plan::{self, PlanRequest};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,8 +27,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Show every image's digest and the concurrent build plan, without building anything.
-    Plan(PlanArgs),
+    /// Show every image's digest and the concurrent build plan, without building anything;
+    /// with a repo also whether each image is reused or built, and every tag it will get.
+    Plan(Box<plan::PlanArgs>),
+    /// Say why an image's digest differs from its most recent published build (or a tag, or
+    /// another commit).
+    Explain(Box<explain::ExplainArgs>),
     /// Build and publish every image whose digest is not in storage yet, then report.
     Build(Box<build::BuildArgs>),
     /// Print werf's CI environment (repo, private Docker config with the CI registry login,
@@ -104,28 +108,9 @@ impl ProjectArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
+pub(crate) enum Output {
     Text,
     Json,
-}
-
-#[derive(Debug, Args)]
-struct PlanArgs {
-    /// Only these images and the images they depend on (default: all).
-    images: Vec<String>,
-    #[command(flatten)]
-    project: ProjectArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    output: Output,
-    /// At most this many images build at the same time; 0 or less means no limit.
-    #[arg(
-        long,
-        env = "WERF_PARALLEL_TASKS_LIMIT",
-        default_value_t = 5,
-        allow_negative_numbers = true
-    )]
-    parallel_tasks_limit: i64,
 }
 
 /// Runs slipway with `args` (the program name first) and returns the process exit code.
@@ -166,35 +151,13 @@ fn execute(cli: Cli) -> Result<(), Error> {
                 .collect();
             print_out(&names)
         }
-        Command::Plan(args) => {
-            let plan = plan::plan(&PlanRequest {
-                template: args.project.template_inputs(),
-                dir: args.project.dir,
-                config: args.project.config,
-                dev: args.project.dev,
-                images: args.images,
-                parallel_tasks_limit: args.parallel_tasks_limit,
-            })?;
-            for w in &plan.warnings {
-                eprintln!("warning: {w}");
-            }
-            let text = match args.output {
-                Output::Text => plan::render_text(&plan),
-                Output::Json => {
-                    let mut s =
-                        serde_json::to_string_pretty(&plan).expect("the plan serializes to JSON");
-                    s.push('\n');
-                    s
-                }
-            };
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(Error::Output)
-        }
+        Command::Plan(args) => plan::run(*args),
+        Command::Explain(args) => explain::run(*args),
     }
 }
 
 fn print_out(text: &str) -> Result<(), Error> {
+    use std::io::Write;
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(Error::Output)

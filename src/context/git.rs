@@ -21,6 +21,11 @@ pub struct GitRepo {
 
 impl GitRepo {
     pub fn open(project_dir: &Path) -> Result<Self, ContextError> {
+        Self::open_at(project_dir, None)
+    }
+
+    /// Opens the repository pinned to `revision` (anything `git rev-parse` takes) instead of HEAD.
+    pub fn open_at(project_dir: &Path, revision: Option<&str>) -> Result<Self, ContextError> {
         static DISABLE_OWNER_CHECK: Once = Once::new();
         DISABLE_OWNER_CHECK.call_once(|| {
             // CI checkouts are often owned by another uid than the job's; git's "dubious
@@ -38,13 +43,21 @@ impl GitRepo {
         let repo = Repository::discover(project_dir).map_err(|_| not_a_repo())?;
         let workdir = repo.workdir().ok_or_else(not_a_repo)?;
         let abs_workdir = fs_err::canonicalize(workdir).map_err(ContextError::Io)?;
-        let commit = repo
-            .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(|_| ContextError::NoCommit {
-                repo: abs_workdir.clone(),
-            })?
-            .id();
+        let commit = match revision {
+            None => repo.head().and_then(|h| h.peel_to_commit()).map_err(|_| {
+                ContextError::NoCommit {
+                    repo: abs_workdir.clone(),
+                }
+            })?,
+            Some(rev) => repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|_| ContextError::UnknownRevision {
+                    repo: abs_workdir.clone(),
+                    revision: rev.to_owned(),
+                })?,
+        }
+        .id();
         let prefix = shown
             .strip_prefix(&abs_workdir)
             .map_err(|_| not_a_repo())?

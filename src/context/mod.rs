@@ -63,6 +63,12 @@ pub enum ContextError {
          HEAD commit, so commit the project first (`git add -A && git commit -m init`)"
     )]
     NoCommit { repo: PathBuf },
+    #[error(
+        "git repository {repo}: {revision:?} names no commit; give a commit id, branch, tag or \
+         an expression such as HEAD~1 (a shallow clone may lack older commits: fetch them with \
+         `git fetch --deepen=N`)"
+    )]
+    UnknownRevision { repo: PathBuf, revision: String },
     #[error("git repository {repo}: {message}")]
     Git { repo: PathBuf, message: String },
     #[error(

@@ -20,6 +20,7 @@ use crate::context::{
 use crate::digest::{self, DigestError, ImageInputs};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
+use crate::inputs::{Recorded, short_hash};
 use crate::names::{Digest, ImageName, ProjectName};
 
 pub use render::{render_plan_block, render_text};
@@ -37,6 +38,8 @@ pub struct PlanRequest {
     pub images: Vec<String>,
     /// At most this many images build at once; ≤ 0 means no limit.
     pub parallel_tasks_limit: i64,
+    /// Plan another commit than HEAD (werf.yaml and contexts read from it); with `dev` unset.
+    pub revision: Option<String>,
     /// What the werf.yaml template may read from outside the repository.
     pub template: config::TemplateInputs,
 }
@@ -55,9 +58,26 @@ pub struct PlannedImage {
     pub is_final: bool,
     #[serde(rename = "dependsOn")]
     pub depends_on: Vec<ImageName>,
+    /// Where the image is in storage and the tags it will get; only when planned with a repo.
+    #[serde(flatten)]
+    pub storage: Option<Storage>,
     /// What executing the plan needs beyond what the JSON shows.
     #[serde(skip)]
     pub build: Arc<BuildSpec>,
+}
+
+/// What a plan with a repo says of one image: reused, copied or built, and every tag it will
+/// carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Storage {
+    /// "reuse", "copy" or "build".
+    pub status: &'static str,
+    /// `<repo>:<tag>` of the publication that is reused or copied.
+    #[serde(rename = "existingTag")]
+    pub existing_tag: Option<String>,
+    /// Every `<repo>:<tag>` the image will have: its stage (`<digest>-<new>` when still to be
+    /// built: the milliseconds are fixed at publication), the final-repo copy, custom tags.
+    pub tags: Vec<String>,
 }
 
 /// How to build one image: its context, Dockerfile and build settings.
@@ -79,6 +99,8 @@ pub struct BuildSpec {
     pub add_host: Vec<String>,
     pub network: Option<String>,
     pub ssh: Option<String>,
+    /// What the digest was computed from, recorded on the image as a label.
+    pub recorded: Recorded,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,6 +168,8 @@ pub enum PlanError {
         path: String,
         source: context::dockerignore::DockerignoreError,
     },
+    #[error("commit {revision} has no {names}; pick a commit that has the project's werf.yaml")]
+    NoConfigAt { revision: String, names: String },
     #[error("{config}: images depend on each other in a cycle: {cycle}; remove one of these dependencies", config = .config.display())]
     Cycle { config: PathBuf, cycle: String },
     #[error("image {name:?} is not in {config}; its images are: {known}", config = .config.display())]
@@ -159,6 +183,7 @@ pub enum PlanError {
 /// Everything known about one image while planning.
 struct Prepared {
     config: ImageConfig,
+    parsed: Arc<Dockerfile>,
     dockerfile_bytes: Arc<Vec<u8>>,
     instruction_lines: Vec<usize>,
     context_dir: String,
@@ -284,7 +309,7 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     // The working-tree check stats every file: it runs beside the tree walk, on its own
     // repository handle (libgit2 handles are not shared between threads).
     std::thread::scope(|s| {
-        let check = (!request.dev)
+        let check = (!request.dev && request.revision.is_none())
             .then(|| s.spawn(|| GitRepo::open(&request.dir).and_then(|repo| repo.changes())));
         let changes = move || {
             check
@@ -303,14 +328,17 @@ fn plan_with(
     request: &PlanRequest,
     changes: impl FnOnce() -> Result<Option<Changes>, ContextError>,
 ) -> Result<Plan, PlanError> {
-    let config = config::load(&LoadRequest {
-        dir: request.dir.clone(),
-        config: request.config.clone(),
-        dev: request.dev,
-        template: request.template.clone(),
-    })
-    .map_err(Box::new)?;
-    let repo = GitRepo::open(&request.dir)?;
+    let repo = GitRepo::open_at(&request.dir, request.revision.as_deref())?;
+    let config = match &request.revision {
+        None => config::load(&LoadRequest {
+            dir: request.dir.clone(),
+            config: request.config.clone(),
+            dev: request.dev,
+            template: request.template.clone(),
+        })
+        .map_err(Box::new)?,
+        Some(rev) => committed_config(&repo, rev, request.config.as_deref())?,
+    };
     let source = if request.dev {
         Source::WorkTree
     } else {
@@ -353,6 +381,7 @@ fn plan_with(
     let sets = graph::layers(&edges, &selected, |i| prepared[i].config.name.clone());
 
     let mut digests: BTreeMap<usize, Digest> = BTreeMap::new();
+    let mut recorded: BTreeMap<usize, Recorded> = BTreeMap::new();
     for &i in sets.iter().flatten() {
         let p = &prepared[i];
         let deps = edges[i]
@@ -367,11 +396,12 @@ fn plan_with(
                     .flat_map(|dep| &dep.imports)
                     .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
                     .collect();
-                (digests[&d].clone(), imports)
+                (name.clone(), digests[&d].clone(), imports)
             })
             .collect();
-        let d = image_digest(p, deps, config.build_cache_version.as_deref(), &platform)?;
+        let (d, r) = image_digest(p, deps, config.build_cache_version.as_deref(), &platform)?;
         digests.insert(i, d);
+        recorded.insert(i, r);
     }
 
     let warnings = match changes()? {
@@ -398,6 +428,7 @@ fn plan_with(
                     .iter()
                     .map(|&d| prepared[d].config.name.clone())
                     .collect(),
+                storage: None,
                 build: Arc::new(BuildSpec {
                     context_dir: p.context_dir.clone(),
                     context: Arc::clone(&p.context),
@@ -418,6 +449,7 @@ fn plan_with(
                     add_host: p.config.add_host.clone(),
                     network: p.config.network.clone(),
                     ssh: p.config.ssh.clone(),
+                    recorded: recorded.remove(&i).unwrap_or_default(),
                 }),
             }
         })
@@ -438,6 +470,29 @@ fn plan_with(
         repo_dir: repo.workdir().to_path_buf(),
         project_dir: repo.project_dir(),
         warnings,
+    })
+}
+
+/// werf.yaml as committed at `revision` (`werf.yaml`, else `werf.yml`, or `--config`).
+fn committed_config(
+    repo: &GitRepo,
+    revision: &str,
+    config: Option<&std::path::Path>,
+) -> Result<WerfConfig, PlanError> {
+    let candidates: Vec<String> = match config {
+        Some(c) => vec![c.to_string_lossy().into_owned()],
+        None => vec!["werf.yaml".to_owned(), "werf.yml".to_owned()],
+    };
+    for name in &candidates {
+        if let Some(bytes) = repo.read_committed(name)? {
+            let shown = PathBuf::from(format!("{revision}:{name}"));
+            return config::parse(&shown, &String::from_utf8_lossy(&bytes))
+                .map_err(|e| PlanError::Config(Box::new(e)));
+        }
+    }
+    Err(PlanError::NoConfigAt {
+        revision: revision.to_owned(),
+        names: candidates.join(" or "),
     })
 }
 
@@ -485,6 +540,7 @@ fn prepare(
     let context = listed.with_added(add_files.clone());
     Ok(Prepared {
         config: image.clone(),
+        parsed: dockerfile.clone(),
         dockerfile_bytes,
         instruction_lines: dockerfile.nodes.iter().map(|n| n.start_line).collect(),
         context_dir,
@@ -557,19 +613,21 @@ fn requested(config: &WerfConfig, names: &[String]) -> Result<Vec<usize>, PlanEr
         .collect()
 }
 
+/// The image's digest and what it was computed from: the recorded inputs are taken from the
+/// very values hashed, so the two never disagree.
 fn image_digest(
     p: &Prepared,
-    dependencies: Vec<(Digest, Vec<String>)>,
+    dependencies: Vec<(ImageName, Digest, Vec<String>)>,
     build_cache_version: Option<&str>,
     platform: &Platform,
-) -> Result<Digest, PlanError> {
+) -> Result<(Digest, Recorded), PlanError> {
     let context_dir = if p.context_dir.is_empty() {
         "."
     } else {
         &p.context_dir
     };
-    let stage_digests =
-        digest::stage_digests(&p.analysis, &p.closure, &p.context).map_err(|e| match e {
+    let (stage_digests, file_uses) = digest::stage_digests(&p.analysis, &p.closure, &p.context)
+        .map_err(|e| match e {
             DigestError::Missing(m) => PlanError::MissingSource {
                 image: p.config.name.clone(),
                 path: p.dockerfile.clone(),
@@ -590,17 +648,110 @@ fn image_digest(
     if let Some(v) = &p.config.cache_version {
         cache_versions.push(format!("image:{v}"));
     }
-    Ok(digest::image_digest(
+    let recorded = Recorded {
+        file_uses,
+        add_files: p.add_files.clone(),
+        instructions: needed_instructions(p),
+        args: counted_args(p),
+        dependencies: dependencies
+            .iter()
+            .map(|(name, d, _)| (name.clone(), d.clone()))
+            .collect(),
+        cache_versions,
+        add_host: p.config.add_host.clone(),
+        syntax: p.analysis.syntax.clone(),
+        platform: platform.to_string(),
+        werf_section: werf_section_hash(&p.config),
+        dockerfile_sha256: short_hash(&p.dockerfile_bytes),
+    };
+    let digest = digest::image_digest(
         &stage_digests[&p.target],
         &ImageInputs {
-            syntax: p.analysis.syntax.as_deref(),
-            platform: platform.to_string(),
-            add_host: p.config.add_host.clone(),
-            cache_versions,
-            add_files: p.add_files.clone(),
-            dependencies,
+            syntax: recorded.syntax.as_deref(),
+            platform: recorded.platform.clone(),
+            add_host: recorded.add_host.clone(),
+            cache_versions: recorded.cache_versions.clone(),
+            add_files: recorded.add_files.clone(),
+            dependencies: dependencies
+                .into_iter()
+                .map(|(_, d, imports)| (d, imports))
+                .collect(),
         },
-    ))
+    );
+    Ok((digest, recorded))
+}
+
+/// The instructions of the stages the target needs (each stage from its FROM to the next
+/// FROM), and the global ARGs before the first FROM.
+fn needed_instructions(p: &Prepared) -> Vec<(usize, String)> {
+    let starts: Vec<usize> = p.analysis.stages.iter().map(|s| s.line).collect();
+    let first = starts.first().copied().unwrap_or(usize::MAX);
+    let needed = |line: usize| {
+        line < first
+            || p.closure
+                .iter()
+                .any(|&s| line >= starts[s] && starts.get(s + 1).is_none_or(|&next| line < next))
+    };
+    p.parsed
+        .nodes
+        .iter()
+        .filter(|n| needed(n.start_line))
+        .map(|n| (n.start_line, n.original.clone()))
+        .collect()
+}
+
+/// werf.yaml args that an ARG of a needed stage (or a global ARG) declares; imported values
+/// are not among them, the dependency's digest stands for those.
+fn counted_args(p: &Prepared) -> BTreeMap<String, String> {
+    let instructions = needed_instructions(p);
+    let lines: BTreeSet<usize> = instructions.iter().map(|(l, _)| *l).collect();
+    let declared: BTreeSet<&str> = p
+        .parsed
+        .nodes
+        .iter()
+        .filter(|n| n.keyword == "arg" && lines.contains(&n.start_line))
+        .flat_map(|n| &n.args)
+        .map(|a| a.split_once('=').map_or(a.as_str(), |(name, _)| name))
+        .collect();
+    p.config
+        .args
+        .iter()
+        .filter(|(name, _)| declared.contains(name.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A hash of the image's werf.yaml settings (not its name or position in the file).
+fn werf_section_hash(c: &ImageConfig) -> String {
+    let deps: Vec<String> = c
+        .dependencies
+        .iter()
+        .map(|d| {
+            let imports: Vec<String> = d
+                .imports
+                .iter()
+                .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
+                .collect();
+            format!("{}[{}]", d.image, imports.join(","))
+        })
+        .collect();
+    let text = format!(
+        "{:?}",
+        (
+            &c.dockerfile,
+            &c.context,
+            &c.target,
+            &c.args,
+            &c.add_host,
+            &c.network,
+            &c.ssh,
+            &c.context_add_files,
+            deps,
+            &c.cache_version,
+            c.is_final,
+        )
+    );
+    short_hash(text.as_bytes())
 }
 
 /// One warning per image whose build would have used files that differ from the commit.

@@ -279,8 +279,79 @@ impl RegistryClient {
     /// Describes `image`; None when the tag does not exist.
     pub async fn describe(&self, image: &ImageRef) -> Result<Option<RemoteImage>, RegistryError> {
         let s = self.session(image.repo.registry()).await?;
+        let Some((top, image_manifest, config)) = self.image_manifest(&s, image).await? else {
+            return Ok(None);
+        };
+        let size = config.size
+            + image_manifest
+                .parsed
+                .layers
+                .iter()
+                .map(|l| l.size)
+                .sum::<u64>();
+        Ok(Some(RemoteImage {
+            digest: top.digest,
+            image_id: config.digest.clone(),
+            size,
+        }))
+    }
+
+    /// The labels in `image`'s config (one manifest and one config blob fetched, no layers);
+    /// None when the tag does not exist.
+    pub async fn labels(
+        &self,
+        image: &ImageRef,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, RegistryError> {
+        let s = self.session(image.repo.registry()).await?;
+        let Some((_, _, config)) = self.image_manifest(&s, image).await? else {
+            return Ok(None);
+        };
+        let cx = self.context(
+            &s,
+            format!("read the config of {image}"),
+            &image.repo,
+            "pull",
+        );
+        let url = format!(
+            "{}/v2/{}/blobs/{}",
+            s.base,
+            image.repo.path(),
+            config.digest
+        );
+        let res = self
+            .send(
+                &s,
+                image.repo.path(),
+                false,
+                reqwest::Method::GET,
+                &url,
+                None,
+            )
+            .await
+            .map_err(|f| cx.error(f))?;
+        if !res.status().is_success() {
+            return Err(cx.error(failure_of(res).await));
+        }
+        let body = res.bytes().await.map_err(|e| cx.error(e.into()))?;
+        let config: ImageConfigBlob = serde_json::from_slice(&body).map_err(|e| {
+            cx.error(Failure::Invalid(format!(
+                "the image config is not valid JSON: {e}"
+            )))
+        })?;
+        Ok(Some(
+            config.config.and_then(|c| c.labels).unwrap_or_default(),
+        ))
+    }
+
+    /// The tag's manifest, the image manifest (the host platform's child of an index) and its
+    /// config descriptor.
+    async fn image_manifest(
+        &self,
+        s: &Session,
+        image: &ImageRef,
+    ) -> Result<Option<(RawManifest, RawManifest, Descriptor)>, RegistryError> {
         let Some(top) = self
-            .get_manifest(&s, &image.repo, image.tag.as_str())
+            .get_manifest(s, &image.repo, image.tag.as_str())
             .await?
         else {
             return Ok(None);
@@ -296,11 +367,11 @@ impl RegistryClient {
                 });
             };
             let digest = child.digest.clone();
-            self.get_manifest(&s, &image.repo, &digest)
+            self.get_manifest(s, &image.repo, &digest)
                 .await?
                 .ok_or_else(|| {
                     self.context(
-                        &s,
+                        s,
                         format!("describe {image} ({digest})"),
                         &image.repo,
                         "pull",
@@ -310,7 +381,7 @@ impl RegistryClient {
         } else {
             top.clone()
         };
-        let Some(config) = &image_manifest.parsed.config else {
+        let Some(config) = image_manifest.parsed.config.clone() else {
             return Err(RegistryError::Other {
                 registry: image.repo.registry().to_owned(),
                 message: format!(
@@ -319,18 +390,7 @@ impl RegistryClient {
                 ),
             });
         };
-        let size = config.size
-            + image_manifest
-                .parsed
-                .layers
-                .iter()
-                .map(|l| l.size)
-                .sum::<u64>();
-        Ok(Some(RemoteImage {
-            digest: top.digest,
-            image_id: config.digest.clone(),
-            size,
-        }))
+        Ok(Some((top, image_manifest, config)))
     }
 
     /// Puts `image`'s manifest under another tag of the same repo.
@@ -639,6 +699,18 @@ fn reference(s: &Session, repo: &RepoName, tag: &str) -> Reference {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The part of an image config blob slipway reads.
+#[derive(serde::Deserialize)]
+struct ImageConfigBlob {
+    config: Option<ImageConfigLabels>,
+}
+
+#[derive(serde::Deserialize)]
+struct ImageConfigLabels {
+    #[serde(rename = "Labels")]
+    labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(serde::Deserialize)]

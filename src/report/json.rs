@@ -71,6 +71,9 @@ struct JsonImage<'a> {
     build_time: String,
     commit: &'a str,
     stages: Vec<JsonStage<'a>>,
+    /// slipway's own key, after werf's (which keep their order); only on built images.
+    #[serde(rename = "rebuildReasons", skip_serializing_if = "<[_]>::is_empty")]
+    rebuild_reasons: &'a [String],
 }
 
 impl<'a> From<&'a ImageReport> for JsonImage<'a> {
@@ -91,6 +94,7 @@ impl<'a> From<&'a ImageReport> for JsonImage<'a> {
             build_time: seconds(i.build_time_seconds),
             commit: &i.commit,
             stages: i.stages.iter().map(JsonStage::from).collect(),
+            rebuild_reasons: &i.rebuild_reasons,
         }
     }
 }
@@ -250,6 +254,24 @@ mod tests {
         let json = to_json(&report);
         assert!(
             json.contains("\t\t\"\": {\n\t\t\t\"WerfImageName\": \"\",\n"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn rebuild_reasons_follow_werfs_keys() {
+        let mut report = two_images(ImageName::unnamed());
+        report.images.truncate(1);
+        report.images[0].rebuild_reasons = vec![
+            "backend/server.js changed (blob 1a2b3c → 4d5e6f)".to_owned(),
+            "ARG VERSION: \"1\" → \"2\"".to_owned(),
+        ];
+        let json = to_json(&report);
+        assert!(
+            json.contains(
+                "\t\t\t],\n\t\t\t\"rebuildReasons\": [\n\t\t\t\t\"backend/server.js changed \
+                 (blob 1a2b3c → 4d5e6f)\",\n\t\t\t\t\"ARG VERSION: \\\"1\\\" → \\\"2\\\"\"\n\t\t\t]\n\t\t}"
+            ),
             "{json}"
         );
     }

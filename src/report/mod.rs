@@ -129,6 +129,8 @@ pub struct ImageReport {
     pub build_time_seconds: f64,
     pub commit: String,
     pub stages: Vec<StageReport>,
+    /// Why the image was built (slipway's addition; empty when it was not built).
+    pub rebuild_reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +190,7 @@ pub(crate) mod fixtures {
             size: 20_960_980,
             build_time_seconds: if rebuilt { 1.23456 } else { 0.0 },
             commit: "0123abc".to_owned(),
+            rebuild_reasons: Vec::new(),
         };
         Report {
             runtime: Runtime {

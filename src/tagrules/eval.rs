@@ -290,7 +290,10 @@ impl Ctx<'_> {
 
 impl TagRules {
     pub fn evaluate(&self, info: &PipelineInfo, opts: &EvalOptions) -> TagOutcome {
-        let mut out = TagOutcome::default();
+        let mut out = TagOutcome {
+            warnings: self.notices.clone(),
+            ..TagOutcome::default()
+        };
         let use_head = opts.pr_head_sha && info.event == EventKind::PullRequest;
         if use_head && info.pr_head_sha.is_none() {
             out.warnings.push(

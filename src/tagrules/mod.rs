@@ -27,6 +27,14 @@ pub enum TagRuleError {
         field: String,
         problem: String,
     },
+    /// A rule metadata-action knows that slipway does not implement: skipped with a warning,
+    /// not an error, so a workflow written for metadata-action still builds.
+    #[error("tag rule \"{rule}\": type={kind} is not supported yet; the rule is skipped ({hint})")]
+    Unsupported {
+        rule: String,
+        kind: String,
+        hint: String,
+    },
     #[error("tag flavor \"{entry}\": {field}: {problem}")]
     Flavor {
         entry: String,
@@ -149,7 +157,17 @@ pub struct Flavor {
 pub struct TagRules {
     pub rules: Vec<TagRule>,
     pub flavor: Flavor,
+    /// What parsing decided on the user's behalf (defaults used, unsupported rules skipped).
+    pub notices: Vec<String>,
 }
+
+/// metadata-action's rules when its `tags` input is empty.
+const DEFAULT_RULES: [&str; 4] = [
+    "type=schedule",
+    "type=ref,event=branch",
+    "type=ref,event=tag",
+    "type=ref,event=pr",
+];
 
 /// Each argument may hold several rules, one a line (the form a GitHub Action input has);
 /// blank lines and `#` comments are skipped.
@@ -161,33 +179,41 @@ fn lines<S: AsRef<str>>(args: &[S]) -> impl Iterator<Item = &str> {
 }
 
 impl TagRules {
+    /// Parses the rules and flavor. No rule at all (only a flavor, or blank input) means
+    /// metadata-action's default rules, as in metadata-action.
     pub fn parse<R: AsRef<str>, F: AsRef<str>>(
         rules: &[R],
         flavor: &[F],
     ) -> Result<Self, TagRuleError> {
-        let mut parsed = lines(rules)
-            .map(TagRule::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut notices = Vec::new();
+        let mut given: Vec<&str> = lines(rules).collect();
+        if given.is_empty() {
+            given = DEFAULT_RULES.to_vec();
+            notices.push(format!(
+                "no tag rule given: using docker/metadata-action's defaults ({})",
+                DEFAULT_RULES.join("; ")
+            ));
+        }
+        let mut parsed = Vec::new();
+        for line in given {
+            match TagRule::parse(line) {
+                Ok(rule) => parsed.push(rule),
+                Err(e @ TagRuleError::Unsupported { .. }) => notices.push(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
         parsed.sort_by_key(|r| std::cmp::Reverse(r.priority));
         let flavor = Flavor::parse(&lines(flavor).collect::<Vec<_>>())?;
         Ok(Self {
             rules: parsed,
             flavor,
+            notices,
         })
     }
 
     /// metadata-action's rules when its `tags` input is empty.
     pub fn metadata_action_defaults() -> Self {
-        Self::parse(
-            &[
-                "type=schedule",
-                "type=ref,event=branch",
-                "type=ref,event=tag",
-                "type=ref,event=pr",
-            ],
-            &[] as &[&str],
-        )
-        .unwrap_or_default()
+        Self::parse(&[] as &[&str], &[] as &[&str]).unwrap_or_default()
     }
 }
 
@@ -267,10 +293,11 @@ impl TagRule {
             "raw" => &["value"],
             "sha" => &["format"],
             "pep440" => {
-                return Err(err(
-                    "type",
-                    "pep440 is not supported (use type=semver or type=match)".to_owned(),
-                ));
+                return Err(TagRuleError::Unsupported {
+                    rule: source.to_owned(),
+                    kind: kind_name,
+                    hint: "use type=semver or type=match for version tags".to_owned(),
+                });
             }
             other => {
                 return Err(err(

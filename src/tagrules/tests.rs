@@ -466,15 +466,55 @@ fn defaults_and_multi_line_input() {
 }
 
 #[test]
+fn unsupported_rules_warn_and_are_skipped() {
+    let r = rules(
+        &["type=pep440,pattern={{version}}", "type=ref,event=branch"],
+        &[],
+    );
+    assert_eq!(r.rules.len(), 1);
+    let out = r.evaluate(
+        &pipeline(Provider::GitHub, &Scenario::Push("main".to_owned())),
+        &EvalOptions::new(NOW),
+    );
+    assert_eq!(out.tags, ["main"]);
+    assert_eq!(
+        out.warnings,
+        [
+            r#"tag rule "type=pep440,pattern={{version}}": type=pep440 is not supported yet; the rule is skipped (use type=semver or type=match for version tags)"#
+        ]
+    );
+}
+
+#[test]
+fn no_rule_means_metadata_action_defaults() {
+    let defaults = TagRules::metadata_action_defaults();
+    for (rule_args, flavor) in [
+        (&[] as &[&str], &["latest=true"] as &[&str]),
+        (&["", "# nothing yet"], &[]),
+    ] {
+        let r = rules(rule_args, flavor);
+        assert_eq!(r.rules, defaults.rules);
+        assert_eq!(
+            r.notices,
+            [
+                "no tag rule given: using docker/metadata-action's defaults (type=schedule; \
+                 type=ref,event=branch; type=ref,event=tag; type=ref,event=pr)"
+            ]
+        );
+    }
+    let r = rules(&[], &["latest=true"]);
+    assert_eq!(
+        tags(&r, Provider::GitLab, &Scenario::Push("main".to_owned())),
+        ["main", "latest"]
+    );
+}
+
+#[test]
 fn invalid_rules_are_errors_naming_rule_and_field() {
     let cases: &[(&str, &str)] = &[
         (
             "type=foo",
             r#"tag rule "type=foo": type: unknown type "foo" (expected schedule, semver, match, edge, ref, raw or sha)"#,
-        ),
-        (
-            "type=pep440,pattern={{version}}",
-            r#"tag rule "type=pep440,pattern={{version}}": type: pep440 is not supported (use type=semver or type=match)"#,
         ),
         (
             "type=semver",

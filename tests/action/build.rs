@@ -159,7 +159,8 @@ fn the_build_step_writes_outputs_summary_and_groups() {
             ("INPUT_REPO", repo.as_str()),
             (
                 "INPUT_TAGS",
-                "type=ref,event=branch,prefix=%image%-\n  type=sha,prefix=%image%-sha-\n",
+                "type=ref,event=branch,prefix=%image%-\n  type=sha,prefix=%image%-sha-\n\
+                 type=pep440,pattern={{version}}\n",
             ),
         ],
     );
@@ -175,6 +176,19 @@ fn the_build_step_writes_outputs_summary_and_groups() {
         ),
         "{}",
         step.stdout
+    );
+    // A rule metadata-action knows and slipway does not is skipped with a warning annotation.
+    let unsupported = step
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::warning") && l.contains("pep440"))
+        .unwrap_or_else(|| panic!("no warning for the pep440 rule in:\n{}", step.stdout));
+    assert!(
+        unsupported.ends_with(
+            "tag rule \"type=pep440,pattern={{version}}\": type=pep440 is not supported yet; the \
+             rule is skipped (use type=semver or type=match for version tags)"
+        ),
+        "{unsupported}"
     );
     for image in ["backend", "frontend", "frontend-assets"] {
         let group = format!("::group::⛵ image {image}\n::stop-commands::");
@@ -320,4 +334,32 @@ fn a_failing_instruction_is_an_error_annotation_at_its_line() {
         step.stdout
     );
     assert!(!Path::new(&repo).exists());
+}
+
+/// A flavor without rules tags like metadata-action with an empty `tags` input: its default
+/// rules (here a branch push: the branch name), with the flavor applied.
+#[test]
+fn a_flavor_alone_uses_metadata_action_default_rules() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "gha-defaults");
+    let step = run_step(
+        &project,
+        &[
+            ("INPUT_REPO", repo.as_str()),
+            ("INPUT_EXTRA_ARGS", "--tag-flavor prefix=%image%-"),
+        ],
+    );
+    assert_eq!(step.code, 0, "{}\n{}", step.stdout, step.stderr);
+    assert!(
+        step.stdout.contains(
+            "no tag rule given: using docker/metadata-action's defaults (type=schedule; \
+             type=ref,event=branch; type=ref,event=tag; type=ref,event=pr)"
+        ),
+        "{}",
+        step.stdout
+    );
+    let published = tags(&repo);
+    for expected in ["backend-main", "frontend-main", "frontend-assets-main"] {
+        assert!(published.contains(&expected.to_owned()), "{published:?}");
+    }
 }

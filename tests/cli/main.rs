@@ -2,6 +2,7 @@
 
 mod ci_env;
 mod common;
+mod explain;
 mod plan_digest;
 mod plan_errors;
 mod plan_output;

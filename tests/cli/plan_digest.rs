@@ -380,3 +380,20 @@ fn plan_never_reads_context_blobs() {
     assert_eq!(deleted, 4);
     assert_eq!(digest_of(&plan(repo.path()), "app"), expected);
 }
+
+/// The digests themselves are pinned: a change to the hashing or its inputs that is not meant
+/// to invalidate every published tag fails here (bump the format version when it is meant to).
+/// The values hold for linux/amd64, the platform CI runs on.
+#[test]
+fn digest_values_are_pinned() {
+    let repo = Repo::new(&base_files());
+    let v = plan(repo.path());
+    assert_eq!(
+        digest_of(&v, "base"),
+        "3a65f47f5267716cc4f3b5c5f19395f1a48e62786c8f03f13e70f186"
+    );
+    assert_eq!(
+        digest_of(&v, "app"),
+        "7fb983da7397ba5aa12574921e7757b22514e78ad989c990d69e515a"
+    );
+}

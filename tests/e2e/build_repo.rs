@@ -2,7 +2,7 @@
 //! reports consumed by a deploy step, and concurrent builders.
 
 use crate::common::{
-    AUTH, OPEN, Project, assert_one_published_tag, envfile, json_file, tags, unique_repo,
+    AUTH, OPEN, Project, Run, assert_one_published_tag, envfile, json_file, tags, unique_repo,
 };
 
 #[test]
@@ -273,4 +273,88 @@ fn concurrent_builders_publish_one_tag() {
         h.join().unwrap();
     }
     assert_one_published_tag(&repo, &reports);
+}
+
+/// What separate CI runners look like: six builders of one project, each with its own temp and
+/// runtime dirs (so no file lock is shared), publish into one repo at once, three rounds of
+/// commits. Every report names one tag per image, the oldest of its digest, and every builder
+/// whose own tag lost says so.
+#[test]
+fn builders_without_a_shared_lock_agree_on_the_oldest_tag() {
+    let project = Project::example();
+    let repo = unique_repo(OPEN, "runners");
+    for round in 0..3 {
+        if round > 0 {
+            project.write("backend/run.sh", &format!("echo backend round {round}\n"));
+            project.write(
+                "frontend/app/index.html",
+                &format!("<p>round {round}</p>\n"),
+            );
+            project.commit();
+        }
+        let runs: Vec<_> = (0..6)
+            .map(|i| {
+                let dirs = tempfile::tempdir().unwrap();
+                let report = project.path().join(format!("r{round}-{i}.json"));
+                let tmp = dirs.path().to_str().unwrap().to_owned();
+                let mut cmd = project.command(
+                    &[
+                        "build",
+                        "--repo",
+                        &repo,
+                        "--report-path",
+                        report.to_str().unwrap(),
+                    ],
+                    &[("TMPDIR", &tmp), ("XDG_RUNTIME_DIR", &tmp)],
+                );
+                (
+                    dirs,
+                    report,
+                    std::thread::spawn(move || cmd.output().unwrap()),
+                )
+            })
+            .collect();
+        let mut reports = Vec::new();
+        let mut stderrs = Vec::new();
+        for (_dirs, report, handle) in runs {
+            let run = Run::from(handle.join().unwrap()).ok();
+            reports.push(json_file(&report));
+            stderrs.push(run.stderr);
+        }
+        let published = tags(&repo);
+        for image in ["backend", "frontend", "frontend-assets"] {
+            let named: std::collections::BTreeSet<&str> = reports
+                .iter()
+                .map(|r| r["Images"][image]["DockerTag"].as_str().unwrap())
+                .collect();
+            assert_eq!(named.len(), 1, "round {round}, {image}: {named:?}");
+            let tag = named.into_iter().next().unwrap();
+            let (digest, ms) = tag.split_once('-').unwrap();
+            let same_digest: Vec<&String> = published
+                .iter()
+                .filter(|t| t.starts_with(&format!("{digest}-")))
+                .collect();
+            for other in &same_digest {
+                let other_ms: u64 = other.split_once('-').unwrap().1.parse().unwrap();
+                assert!(
+                    other_ms >= ms.parse().unwrap(),
+                    "round {round}, {image}: {tag} is not the oldest of {same_digest:?}"
+                );
+            }
+            let warned = stderrs
+                .iter()
+                .filter(|e| {
+                    e.contains(&format!(
+                        "warning: image {image}: another builder published {repo}:{tag} before"
+                    ))
+                })
+                .count();
+            assert!(
+                warned + 1 >= same_digest.len(),
+                "round {round}, {image}: {} tags {same_digest:?} but {warned} warnings:\n{}",
+                same_digest.len(),
+                stderrs.join("\n---\n")
+            );
+        }
+    }
 }

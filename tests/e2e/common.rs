@@ -172,6 +172,11 @@ impl Project {
     }
 
     pub fn slipway(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        Run::from(self.command(args, env).output().expect("slipway runs"))
+    }
+
+    /// A slipway run in this project with only `env` beside PATH, HOME and the Docker config.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_slipway"));
         cmd.args(args)
             .current_dir(self.path())
@@ -180,7 +185,7 @@ impl Project {
             .env("HOME", self.path())
             .env("DOCKER_CONFIG", self.docker_config.path())
             .envs(env.iter().copied());
-        Run::from(cmd.output().expect("slipway runs"))
+        cmd
     }
 }
 

@@ -5,5 +5,6 @@ mod build_local;
 mod build_repo;
 mod buildah;
 mod common;
+mod explain;
 mod failures;
 mod werf_features;
