@@ -486,8 +486,20 @@ fn committed_config(
     for name in &candidates {
         if let Some(bytes) = repo.read_committed(name)? {
             let shown = PathBuf::from(format!("{revision}:{name}"));
-            return config::parse(&shown, &String::from_utf8_lossy(&bytes))
-                .map_err(|e| PlanError::Config(Box::new(e)));
+            let text = String::from_utf8_lossy(&bytes);
+            if text.contains("{{") {
+                // Partials, .Files and .Commit would have to come from that commit too.
+                return Err(PlanError::Config(Box::new(
+                    config::ConfigError::TemplateFile {
+                        path: shown,
+                        message:
+                            "a templated werf.yaml is rendered only at HEAD; compare against a \
+                              commit whose werf.yaml has no template, or check that commit out"
+                                .to_owned(),
+                    },
+                )));
+            }
+            return config::parse(&shown, &text).map_err(|e| PlanError::Config(Box::new(e)));
         }
     }
     Err(PlanError::NoConfigAt {
