@@ -167,6 +167,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     };
 
     let plan = plan::plan(&PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir.clone(),
         config: args.project.config.clone(),
         dev: args.project.dev,

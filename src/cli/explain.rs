@@ -40,6 +40,7 @@ pub(crate) struct ExplainArgs {
 
 pub(crate) fn run(args: ExplainArgs) -> Result<(), Error> {
     let request = |revision: Option<String>| PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir.clone(),
         config: args.project.config.clone(),
         dev: args.project.dev && revision.is_none(),

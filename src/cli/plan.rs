@@ -70,6 +70,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
     let provider = ci::detect(args.ci, &env);
     let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
     let mut plan = plan::plan(&PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir,
         config: args.project.config,
         dev: args.project.dev,

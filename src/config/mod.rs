@@ -8,6 +8,7 @@ mod keys;
 mod locate;
 mod meta;
 mod node;
+pub mod template;
 #[cfg(test)]
 mod tests;
 
@@ -16,6 +17,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Section};
+pub use template::TemplateInputs;
 
 use crate::names::{ImageName, ProjectName};
 use fields::Fields;
@@ -31,6 +33,10 @@ pub struct LoadRequest {
     /// An explicit config file, relative to `dir` unless absolute; otherwise `werf.yaml` or
     /// `werf.yml` in `dir`.
     pub config: Option<PathBuf>,
+    /// Templates read `.Files` and partials from the working tree instead of the commit.
+    pub dev: bool,
+    /// What the werf.yaml template may read from outside the repository.
+    pub template: TemplateInputs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +114,15 @@ pub enum ImportKind {
     ImageDigest,
 }
 
-/// Finds and reads the config file named by `request`.
+/// Finds and reads the config file named by `request`, rendering it as werf does first.
 pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
+    let (path, rendered) = render(request)?;
+    parse(&path, &rendered.text).map_err(|e| e.remap_lines(&|line| rendered.source_line(line)))
+}
+
+/// Finds the config file named by `request` and renders its template; returns the path and
+/// the rendered text (`slipway config render`).
+pub fn render(request: &LoadRequest) -> Result<(PathBuf, template::Rendered), ConfigError> {
     let path = match &request.config {
         Some(config) => in_dir(&request.dir, config),
         None => find(&request.dir)?,
@@ -118,12 +131,18 @@ pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
         path: path.clone(),
         reason: read_failure(&err),
     })?;
-    parse(&path, &text)
+    // Text without an action renders to itself; skipping the engine keeps plain configs
+    // independent of git and giterminism.
+    if !text.contains("{{") {
+        return Ok((path, template::Rendered::plain(&text)));
+    }
+    let rendered = template::render(&path, &text, &request.dir, request.dev, &request.template)?;
+    Ok((path, rendered))
 }
 
-/// Parses the text of a config file; `path` is only used in messages and [`WerfConfig::path`].
+/// Parses the text of a config file (already rendered); `path` is only used in messages and
+/// [`WerfConfig::path`].
 pub fn parse(path: &Path, text: &str) -> Result<WerfConfig, ConfigError> {
-    reject_templates(path, text)?;
     let documents = node::read_documents(path, text)?;
     let image_keys = locate::key_pos_in_each(text, "image");
     let mut meta: Option<(meta::Meta, usize)> = None;
@@ -220,23 +239,6 @@ fn read_failure(err: &std::io::Error) -> String {
         ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
         _ => err.to_string(),
     }
-}
-
-/// werf renders werf.yaml as a Go template first; slipway does not, so any `{{` (even in a
-/// comment, which werf would render too) would silently mean something else.
-fn reject_templates(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let Some(offset) = text.find("{{") else {
-        return Ok(());
-    };
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    Err(ConfigError::Template {
-        path: path.to_owned(),
-        line,
-        column,
-    })
 }
 
 /// The checks across images: unique names, an unnamed image only alone, dependencies that exist

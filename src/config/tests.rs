@@ -330,15 +330,6 @@ fn secrets() {
 #[test]
 fn errors() {
     let cases: Vec<(String, &str)> = vec![
-        // Go templates.
-        (
-            format!("{META}image: {{{{ .Env }}}}\n"),
-            "werf.yaml:4:8: Go templates (`{{ … }}`) are not supported; replace the template with plain YAML (`werf config render` prints the rendered file)",
-        ),
-        (
-            "# é {{ x }}\nproject: demo\n".to_owned(),
-            "werf.yaml:1:5: Go templates (`{{ … }}`) are not supported; replace the template with plain YAML (`werf config render` prints the rendered file)",
-        ),
         // YAML syntax, also inside later documents (positions count from the top of the file).
         (
             "key: value\n  bad: indent\n".to_owned(),
@@ -815,6 +806,8 @@ fn load_finds_the_config() {
     let request = |config: Option<&str>| LoadRequest {
         dir: dir.to_owned(),
         config: config.map(Into::into),
+        dev: false,
+        template: TemplateInputs::default(),
     };
 
     let err = load(&request(None)).expect_err("nothing to load");
@@ -853,6 +846,8 @@ fn load_finds_the_config() {
     let config = load(&LoadRequest {
         dir: "/nonexistent".into(),
         config: Some(absolute.clone()),
+        dev: false,
+        template: TemplateInputs::default(),
     })
     .expect("absolute --config");
     assert_eq!(config.path, absolute);

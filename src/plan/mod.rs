@@ -43,6 +43,8 @@ pub struct PlanRequest {
     pub parallel_tasks_limit: i64,
     /// Plan another commit than HEAD (werf.yaml and contexts read from it); with `dev` unset.
     pub revision: Option<String>,
+    /// What the werf.yaml template may read from outside the repository.
+    pub template: config::TemplateInputs,
 }
 
 /// One image of the plan.
@@ -345,6 +347,8 @@ fn plan_with(
         None => config::load(&LoadRequest {
             dir: request.dir.clone(),
             config: request.config.clone(),
+            dev: request.dev,
+            template: request.template.clone(),
         })
         .map_err(Box::new)?,
         Some(rev) => committed_config(&repo, rev, request.config.as_deref())?,
@@ -500,8 +504,20 @@ fn committed_config(
     for name in &candidates {
         if let Some(bytes) = repo.read_committed(name)? {
             let shown = PathBuf::from(format!("{revision}:{name}"));
-            return config::parse(&shown, &String::from_utf8_lossy(&bytes))
-                .map_err(|e| PlanError::Config(Box::new(e)));
+            let text = String::from_utf8_lossy(&bytes);
+            if text.contains("{{") {
+                // Partials, .Files and .Commit would have to come from that commit too.
+                return Err(PlanError::Config(Box::new(
+                    config::ConfigError::TemplateFile {
+                        path: shown,
+                        message:
+                            "a templated werf.yaml is rendered only at HEAD; compare against a \
+                              commit whose werf.yaml has no template, or check that commit out"
+                                .to_owned(),
+                    },
+                )));
+            }
+            return config::parse(&shown, &text).map_err(|e| PlanError::Config(Box::new(e)));
         }
     }
     Err(PlanError::NoConfigAt {

@@ -6,3 +6,4 @@ mod explain;
 mod plan_digest;
 mod plan_errors;
 mod plan_output;
+mod templates;
