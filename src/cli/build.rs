@@ -17,7 +17,6 @@ use crate::ci::results::{self, CiResults};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
 use crate::plan::{self, PlanRequest};
-use crate::registry::{RegistryClient, RegistryConfig};
 use crate::report::{self, ReportFormat};
 use crate::secret::Secret;
 use crate::sync::Synchronization;
@@ -219,12 +218,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         secret_env: environment::vars().into_iter().map(|(k, _)| k).collect(),
     };
     let repo = options.repo.clone();
-    let registry = RegistryClient::new(RegistryConfig {
-        docker_config: environment::docker_config_dir(),
-        insecure: args.insecure_registry.clone(),
-        credentials: registry_credentials,
-        ..RegistryConfig::default()
-    });
+    let registry = super::registry_client(args.insecure_registry.clone(), registry_credentials);
 
     let ci_log = pipeline.as_ref().map(|info| {
         Arc::new(CiLog::new(match info.provider {

@@ -181,3 +181,17 @@ fn print_out(text: &str) -> Result<(), Error> {
         .write_all(text.as_bytes())
         .map_err(Error::Output)
 }
+
+/// The registry client of a command: the user's Docker config, `--insecure-registry` hosts and
+/// the logins the pipeline provides.
+pub(crate) fn registry_client(
+    insecure: Vec<String>,
+    credentials: Vec<(String, crate::secret::Credentials)>,
+) -> crate::registry::RegistryClient {
+    crate::registry::RegistryClient::new(crate::registry::RegistryConfig {
+        docker_config: crate::environment::docker_config_dir(),
+        insecure,
+        credentials,
+        ..crate::registry::RegistryConfig::default()
+    })
+}

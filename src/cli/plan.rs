@@ -16,7 +16,6 @@ use crate::build::{self, BuildLog, BuildOptions, PlainLog};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
 use crate::plan::{self, Plan, PlanRequest};
-use crate::registry::{RegistryClient, RegistryConfig};
 use crate::sync::Synchronization;
 
 #[derive(Debug, Args)]
@@ -124,12 +123,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
             // Nothing is built: which secrets are set does not matter here.
             secret_env: Default::default(),
         };
-        let registry = RegistryClient::new(RegistryConfig {
-            docker_config: environment::docker_config_dir(),
-            insecure: args.insecure_registry,
-            credentials: registry_credentials,
-            ..RegistryConfig::default()
-        });
+        let registry = super::registry_client(args.insecure_registry, registry_credentials);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
