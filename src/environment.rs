@@ -13,6 +13,11 @@ pub fn prefixed(prefix: &str) -> Vec<String> {
     vars.into_iter().map(|(_, v)| v).collect()
 }
 
+/// `DOCKER_BUILDKIT`, when set (`0` asks for the engine's classic builder).
+pub fn docker_buildkit() -> Option<String> {
+    std::env::var("DOCKER_BUILDKIT").ok()
+}
+
 /// `DOCKER_HOST`, when set.
 pub fn docker_host() -> Option<String> {
     std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty())

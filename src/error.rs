@@ -24,6 +24,9 @@ pub enum Error {
     CiEnv(#[from] CiEnvError),
     #[error(transparent)]
     CiResults(ResultsError),
+    /// The builder cannot run what the Dockerfiles use.
+    #[error(transparent)]
+    Unsupported(#[from] crate::backend::capability::Refused),
     /// Flags that do not go together, with how to fix them.
     #[error("{0}")]
     Usage(String),
@@ -42,6 +45,7 @@ impl Error {
             | Error::Config(_)
             | Error::Ci(_)
             | Error::TagRules(_)
+            | Error::Unsupported(_)
             | Error::Usage(_) => 2,
             Error::Build(e) if e.is_usage() => 2,
             Error::Build(_)

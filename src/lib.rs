@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod doctor;
 pub mod environment;
 pub mod error;
+pub mod gotemplate;
 pub mod inputs;
 pub mod names;
 pub mod plan;

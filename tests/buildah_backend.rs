@@ -107,6 +107,9 @@ fn request(dockerfile: &str, tag: &str) -> BuildRequest {
         ssh: None,
         ssh_auth_sock: None,
         labels: BTreeMap::from([("werf".into(), "fuse".into())]),
+        secrets: Vec::new(),
+        cache_from: None,
+        inline_cache: false,
         registry_credentials: BTreeMap::new(),
         tag: tag.into(),
     }

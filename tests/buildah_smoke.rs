@@ -116,6 +116,7 @@ fn build_and_push_with_real_buildah() {
         ulimits: parse_ulimits("nofile=1024:2048").unwrap(),
         authfile: None,
         ssh: None,
+        secrets: Vec::new(),
     };
     let image_id = run(&build_argv(&globals, &build));
     assert!(

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use slipway::backend::capability::{Builder, DockerBuilderChoice};
 use slipway::backend::docker::DockerBackend;
 use slipway::backend::{Backend, BackendError, BuildRequest, LogSink};
 use slipway::context::archive::{ArchiveEntry, ContextArchive, EntrySource};
@@ -38,11 +39,27 @@ fn require_registry(registry: &str) {
     );
 }
 
+/// The backend as `slipway build` sets it up on this engine (23.0 or later: BuildKit).
 async fn backend() -> DockerBackend {
     require_engine();
-    DockerBackend::connect(None)
+    let backend = DockerBackend::connect(None)
         .await
         .expect("the engine answers")
+        .with_cli(PathBuf::from("docker"), None, std::env::temp_dir());
+    assert_eq!(
+        backend.builder().await.unwrap(),
+        Builder::BuildKit,
+        "engine {} should build with BuildKit (scripts/setup installs one)",
+        backend.version()
+    );
+    backend
+}
+
+/// The classic builder, which engines still serve (the fallback below 23.0).
+async fn classic() -> DockerBackend {
+    backend()
+        .await
+        .with_builder(&DockerBuilderChoice::Classic("test".to_owned()))
 }
 
 /// A repository name no other test (or run) uses.
@@ -101,6 +118,9 @@ fn request(context: ContextArchive, instruction_lines: Vec<usize>, tag: &str) ->
         // A label of its own gives every test its own final image: untagging the last
         // reference deletes an image, which would break a concurrent test's cache hit on it.
         labels: BTreeMap::from([("slipway-test".to_owned(), tag.to_owned())]),
+        secrets: Vec::new(),
+        cache_from: None,
+        inline_cache: false,
         registry_credentials: BTreeMap::new(),
         tag: tag.to_owned(),
     }
@@ -127,7 +147,29 @@ async fn build_tiny(backend: &DockerBackend, tag: &str) -> slipway::backend::Bui
 
 #[tokio::test(flavor = "multi_thread")]
 async fn builds_with_labels_args_hosts_long_paths_and_symlinks() {
-    let backend = backend().await;
+    let lines = builds_with_labels_args_hosts_long_paths_and_symlinks_on(backend().await).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("#") && l.ends_with("[1/8] COPY busybox /bin/busybox")),
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_builder_builds_with_labels_args_hosts_long_paths_and_symlinks() {
+    let lines = builds_with_labels_args_hosts_long_paths_and_symlinks_on(classic().await).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Step 1/11 : FROM scratch")),
+        "{lines:#?}"
+    );
+}
+
+async fn builds_with_labels_args_hosts_long_paths_and_symlinks_on(
+    backend: DockerBackend,
+) -> Vec<String> {
     let repo = unique("");
     let tag = format!("{repo}:t");
     let long = format!("deep/{}/file.txt", "d".repeat(120));
@@ -175,19 +217,35 @@ async fn builds_with_labels_args_hosts_long_paths_and_symlinks() {
         Some(tag.as_str())
     );
     let lines = lines.lock().unwrap().clone();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("Step 1/11 : FROM scratch")),
-        "{lines:#?}"
-    );
     assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
     backend.untag(&tag).await.unwrap();
+    lines
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failing_run_names_its_dockerfile_line() {
-    let backend = backend().await;
+    let tail = failing_run_names_its_dockerfile_line_on(backend().await, "exit code: 3").await;
+    // The failing step's lines, in full.
+    assert!(
+        tail.iter()
+            .any(|l| l.starts_with('#') && l.ends_with(" about to fail")),
+        "{tail:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_builder_failing_run_names_its_dockerfile_line() {
+    let tail =
+        failing_run_names_its_dockerfile_line_on(classic().await, "returned a non-zero code: 3")
+            .await;
+    assert!(tail.iter().any(|l| l == "about to fail"), "{tail:#?}");
+    assert!(tail.len() <= 15);
+}
+
+async fn failing_run_names_its_dockerfile_line_on(
+    backend: DockerBackend,
+    says: &str,
+) -> Vec<String> {
     let tag = format!("{}:t", unique(""));
     let dockerfile = "# syntax comment\n\
                       FROM scratch\n\
@@ -206,7 +264,12 @@ async fn failing_run_names_its_dockerfile_line() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    match &err {
+    assert!(
+        text.starts_with("image tiny failed to build at project/sub/Dockerfile:7: "),
+        "{text}"
+    );
+    assert_eq!(backend.inspect(&tag).await.unwrap(), None);
+    match err {
         BackendError::BuildFailed {
             location,
             message,
@@ -214,17 +277,11 @@ async fn failing_run_names_its_dockerfile_line() {
             ..
         } => {
             assert_eq!(location, "project/sub/Dockerfile:7");
-            assert!(message.contains("returned a non-zero code: 3"), "{message}");
-            assert!(tail.iter().any(|l| l == "about to fail"), "{tail:#?}");
-            assert!(tail.len() <= 15);
+            assert!(message.contains(says), "{message}");
+            tail
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        text.starts_with("image tiny failed to build at project/sub/Dockerfile:7: "),
-        "{text}"
-    );
-    assert_eq!(backend.inspect(&tag).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -327,8 +384,7 @@ const SSH_DOCKERFILE: &str = "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mou
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_builds_forward_the_agent_through_buildkit() {
-    // Debian's docker.io CLI has BuildKit built in; builds with `ssh` go through it.
-    let backend = backend().await.with_cli(PathBuf::from("/usr/bin/docker"));
+    let backend = backend().await;
     let agent = Agent::start();
     let tag = format!("{}:ssh", unique(""));
     let mut req = request(context(SSH_DOCKERFILE, vec![]), vec![1, 2, 3], &tag);

@@ -1,9 +1,8 @@
 //! The Docker engine backend (bollard): builds from the streamed context tar, pushes with the
 //! registry credentials, and inspects, tags and lists local images.
 //!
-//! Builds use the engine's classic builder: BuildKit through the API needs a gRPC session
-//! the engine calls back into, and the classic builder is what engines without BuildKit enabled
-//! (docker.io 20.10 among them) run anyway.
+//! Builds go through BuildKit ([`super::buildkit_cli`]); the engine's classic builder, through
+//! the API, is the fallback for engines older than 23.0 or when the user asks for it.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -23,6 +22,7 @@ use bollard::query_parameters::{
 use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 use futures_util::StreamExt;
 
+use super::capability::{self, Builder, DockerBuilderChoice};
 use super::{Backend, BackendError, BuildRequest, Built, ImageInfo, LogSink};
 use crate::secret::Credentials;
 
@@ -45,9 +45,15 @@ const TAIL_LINES: usize = 15;
 pub struct DockerBackend {
     client: Docker,
     address: String,
-    /// The docker CLI, for builds that forward an SSH agent (BuildKit needs a gRPC session
-    /// the engine API does not offer).
+    /// The engine's version, as `/version` says.
+    version: String,
+    builder: Builder,
+    /// The docker CLI that runs BuildKit builds.
     cli: PathBuf,
+    /// The user's docker CLI plugins directory (buildx may be there).
+    plugins: Option<PathBuf>,
+    /// Where private client configurations are created.
+    temp_dir: PathBuf,
 }
 
 impl DockerBackend {
@@ -80,22 +86,45 @@ impl DockerBackend {
         within_timeout(async { client.ping().await.map(|_| ()) })
             .await
             .map_err(&unreachable)?;
+        let version = within_timeout(client.version())
+            .await
+            .map_err(&unreachable)?
+            .version
+            .unwrap_or_default();
         Ok(Self {
             client,
             address,
+            builder: capability::docker_builder(&DockerBuilderChoice::Auto, &version),
+            version,
             cli: PathBuf::from("docker"),
+            plugins: None,
+            temp_dir: std::env::temp_dir(),
         })
     }
 
-    /// The engine's address, as given or defaulted.
-    /// Uses `cli` (a docker CLI with BuildKit) for builds that set `ssh`.
-    pub fn with_cli(mut self, cli: PathBuf) -> Self {
-        self.cli = cli;
+    /// Builds with the builder `choice` gives on this engine.
+    pub fn with_builder(mut self, choice: &DockerBuilderChoice) -> Self {
+        self.builder = capability::docker_builder(choice, &self.version);
         self
     }
 
+    /// Runs BuildKit builds with `cli` (a docker CLI with the buildx plugin), which finds
+    /// plugins in `plugins` too, and keeps its private configurations in `temp_dir`.
+    pub fn with_cli(mut self, cli: PathBuf, plugins: Option<PathBuf>, temp_dir: PathBuf) -> Self {
+        self.cli = cli;
+        self.plugins = plugins;
+        self.temp_dir = temp_dir;
+        self
+    }
+
+    /// The engine's address, as given or defaulted.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The engine's version.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 }
 
@@ -361,6 +390,10 @@ impl Backend for DockerBackend {
         "docker"
     }
 
+    async fn builder(&self) -> Result<Builder, BackendError> {
+        Ok(self.builder.clone())
+    }
+
     async fn build(&self, request: BuildRequest, log: LogSink) -> Result<Built, BackendError> {
         let BuildRequest {
             image,
@@ -375,10 +408,13 @@ impl Backend for DockerBackend {
             ssh,
             ssh_auth_sock,
             labels,
+            secrets,
+            cache_from,
+            inline_cache,
             registry_credentials,
             tag,
         } = request;
-        if let Some(ssh) = &ssh {
+        if self.builder == Builder::BuildKit {
             super::buildkit_cli::CliBuild {
                 cli: &self.cli,
                 address: &self.address,
@@ -390,8 +426,14 @@ impl Backend for DockerBackend {
                 add_host: &add_host,
                 network: network.as_deref(),
                 labels: &labels,
-                ssh,
+                ssh: ssh.as_deref(),
                 ssh_auth_sock: ssh_auth_sock.as_deref(),
+                secrets: &secrets,
+                registry_credentials: &registry_credentials,
+                cache_from: cache_from.as_deref(),
+                inline_cache,
+                plugins: self.plugins.as_deref(),
+                temp_dir: &self.temp_dir,
                 tag: &tag,
             }
             .run(context, log)

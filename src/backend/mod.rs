@@ -3,6 +3,7 @@
 
 pub mod buildah;
 pub mod buildkit_cli;
+pub mod capability;
 pub mod docker;
 mod select;
 
@@ -13,6 +14,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::config::BuildSecret;
 use crate::context::archive::ContextArchive;
 use crate::names::ImageName;
 use crate::secret::Credentials;
@@ -40,6 +42,13 @@ pub struct BuildRequest {
     pub ssh: Option<String>,
     pub ssh_auth_sock: Option<PathBuf>,
     pub labels: BTreeMap<String, String>,
+    /// werf.yaml `secrets`, `src` paths made absolute.
+    pub secrets: Vec<BuildSecret>,
+    /// An image of this werf image's last published build whose inline layer cache the
+    /// build may reuse (BuildKit only).
+    pub cache_from: Option<String>,
+    /// Embed the layer cache in the image, for the next build to import (BuildKit only).
+    pub inline_cache: bool,
     /// Logins for the registries the build pulls base images from, by host (`dependencies`
     /// images in the primary repo are `FROM` bases of their dependents).
     pub registry_credentials: BTreeMap<String, Credentials>,
@@ -129,6 +138,9 @@ fn format_tail(tail: &[String]) -> String {
 pub trait Backend: Send + Sync {
     /// "docker" or "buildah", as the report's `Runtime.Backend` says.
     fn name(&self) -> &'static str;
+
+    /// The builder that runs builds, for refusing what it cannot do before building.
+    fn builder(&self) -> impl Future<Output = Result<capability::Builder, BackendError>> + Send;
 
     /// Builds the image and tags it `request.tag`; output goes to `log` line by line.
     fn build(

@@ -3,6 +3,7 @@
 
 use super::buildah::mode::{self, BackendChoice};
 use super::buildah::{self, BuildahBackend, BuildahRequest};
+use super::capability::{Builder, DockerBuilderChoice};
 use super::docker::DockerBackend;
 use super::{Backend, BackendError, BuildRequest, Built, ImageInfo, LogSink};
 use crate::environment;
@@ -15,11 +16,13 @@ pub enum SelectedBackend {
 }
 
 /// The backend `flag` (`--backend`) and `WERF_BUILDAH_MODE` ask for. buildah needs `repo`
-/// (it has no local storage mode); the Docker engine is connected to and pinged.
+/// (it has no local storage mode); the Docker engine is connected to and pinged, and builds
+/// with the builder `docker_builder` gives on it.
 pub async fn select(
     flag: Option<&str>,
     repo: Option<&str>,
     insecure: &[String],
+    docker_builder: &DockerBuilderChoice,
 ) -> Result<SelectedBackend, BackendError> {
     let choice = mode::parse_backend(flag, environment::werf_buildah_mode().as_deref())
         .map_err(buildah::setup::SetupError::from)?;
@@ -27,7 +30,12 @@ pub async fn select(
         BackendChoice::Docker => Ok(SelectedBackend::Docker(
             DockerBackend::connect(environment::docker_host().as_deref())
                 .await?
-                .with_cli(environment::docker_cli()),
+                .with_builder(docker_builder)
+                .with_cli(
+                    environment::docker_cli(),
+                    environment::docker_config_dir().map(|d| d.join("cli-plugins")),
+                    environment::temp_dir(),
+                ),
         )),
         BackendChoice::Buildah(requested) => {
             mode::require_repo(repo).map_err(buildah::setup::SetupError::from)?;
@@ -46,6 +54,13 @@ impl Backend for SelectedBackend {
         match self {
             SelectedBackend::Docker(b) => b.name(),
             SelectedBackend::Buildah(b) => b.name(),
+        }
+    }
+
+    async fn builder(&self) -> Result<Builder, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.builder().await,
+            SelectedBackend::Buildah(b) => b.builder().await,
         }
     }
 

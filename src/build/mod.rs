@@ -47,6 +47,9 @@ pub struct BuildOptions {
     pub in_container: bool,
     /// Where Stapel `mount:` directories live.
     pub stapel_dirs: StapelDirs,
+    /// The names of the environment variables that are set, for `env` secrets (only names:
+    /// the values stay in the environment, where the builder reads them).
+    pub secret_env: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,19 @@ pub enum BuildError {
          the tags point to"
     )]
     CustomTagsWithoutRepo,
+    #[error(transparent)]
+    Unsupported(#[from] crate::backend::capability::Refused),
+    #[error(
+        "{config}:{line}: image {image}: the secret {id:?} {problem}",
+        config = .config.display()
+    )]
+    Secret {
+        config: PathBuf,
+        line: usize,
+        image: ImageName,
+        id: String,
+        problem: String,
+    },
     #[error("{} images failed to build", .0.len())]
     Several(Vec<Arc<BuildError>>),
     #[error(transparent)]
@@ -88,12 +104,51 @@ impl BuildError {
             | BuildError::Sync(SyncError::Unsupported { .. } | SyncError::Invalid { .. })
             | BuildError::Tags(_)
             | BuildError::BadRepo { .. }
+            | BuildError::Unsupported(_)
+            | BuildError::Secret { .. }
             | BuildError::CustomTagsWithoutRepo => true,
             BuildError::Shared(inner) => inner.is_usage(),
             BuildError::Backend(e) => e.is_usage(),
             _ => false,
         }
     }
+}
+
+/// Every `env` secret must be set (`secret_env` holds the names that are) and every `src`
+/// secret must be a readable file.
+fn check_secrets(
+    plan: &Plan,
+    secret_env: &std::collections::BTreeSet<String>,
+) -> Result<(), BuildError> {
+    for image in &plan.images {
+        for secret in &image.build.secrets {
+            let problem = match &secret.source {
+                crate::config::SecretSource::Env(name) if !secret_env.contains(name) => {
+                    format!("comes from the environment variable {name}, which is not set; set it")
+                }
+                crate::config::SecretSource::File(path) => {
+                    let full = plan.project_dir.join(path);
+                    match std::fs::File::open(&full) {
+                        Ok(_) if full.is_file() => continue,
+                        Ok(_) => format!("comes from {}, which is not a file", full.display()),
+                        Err(e) => format!(
+                            "comes from {}, which cannot be read: {e}; create it or fix `src`",
+                            full.display()
+                        ),
+                    }
+                }
+                _ => continue,
+            };
+            return Err(BuildError::Secret {
+                config: plan.config_path.clone(),
+                line: image.build.config_line,
+                image: image.name.clone(),
+                id: secret.id.clone(),
+                problem,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The result of a build run.
@@ -147,6 +202,10 @@ pub async fn build<B: Backend + 'static>(
     for warning in &plan.warnings {
         log.warning(warning);
     }
+    // Before anything is built: a builder that lacks a feature an image uses, or a secret
+    // that is not there, would otherwise fail halfway through the plan.
+    crate::backend::capability::check(&plan, &backend.builder().await?)?;
+    check_secrets(&plan, &options.secret_env)?;
     log.info(plan::render_plan_block(&plan).trim_end());
 
     let store = Arc::new(

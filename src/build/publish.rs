@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{BuildError, BuildLog, Repos, archive};
 use crate::backend::{Backend, BuildRequest, LogSink};
-use crate::config::ImportKind;
+use crate::config::{BuildSecret, ImportKind, SecretSource};
 use crate::inputs::DigestInputs;
 use crate::inputs::previous::{self, LabelCache};
 use crate::names::{Digest, ImageName};
@@ -22,6 +22,17 @@ use crate::report::{ImageReport, Report, Runtime, StageReport};
 use crate::storage::{StageIndex, StageTag};
 use crate::sync::Synchronization;
 use crate::tags::{self, TagTemplate};
+
+/// Where the layer cache of `image`'s last published build is kept: a tag per werf image in
+/// `<repo>/buildcache`, a repository of its own so the repo's tag list holds only stages.
+fn layer_cache_ref(repo: &RepoName, image: &ImageName) -> Option<ImageRef> {
+    let cache = RepoName::parse(&format!("{repo}/buildcache")).ok()?;
+    let name = match image.to_string().as_str() {
+        "~" | "" => "unnamed".to_owned(),
+        other => tags::safe_slug(other),
+    };
+    Some(ImageRef::new(cache, Tag::parse(&name).ok()?))
+}
 
 /// How an image got into storage in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +268,7 @@ impl Store {
                         self.log_reasons(image, &reasons);
                         let stage = StageTag::now(digest.clone());
                         let tag = format!("{project}:{stage}");
-                        self.build(plan, image, deps, backend, ssh_auth_sock, &tag)
+                        self.build(plan, image, deps, backend, ssh_auth_sock, &tag, None)
                             .await?;
                         (stage, Outcome::Built)
                     }
@@ -470,8 +481,17 @@ impl Store {
         let digest = &image.digest;
         // Per process: concurrent runs on one engine must not retag each other's build.
         let building = format!("{}:{digest}-building-{}", repos.primary, std::process::id());
-        self.build(plan, image, deps, backend, ssh_auth_sock, &building)
-            .await?;
+        let layer_cache = layer_cache_ref(&repos.primary, &image.name);
+        self.build(
+            plan,
+            image,
+            deps,
+            backend,
+            ssh_auth_sock,
+            &building,
+            layer_cache.as_ref(),
+        )
+        .await?;
         let _lock = self.sync.lock(repos.primary.as_str(), digest).await?;
         if let Some(existing) = self.relist(&repos.primary, primary, digest).await? {
             self.log.info(&format!(
@@ -493,6 +513,16 @@ impl Store {
         self.published_in(started.elapsed());
         lock(primary).insert(stage.clone());
         self.fill_caches(repos, &tag).await;
+        if let Some(to) = &layer_cache {
+            let from = ImageRef::new(repos.primary.clone(), tag.clone());
+            if let Err(e) = self.registry.copy(&from, to).await {
+                self.log.info(&format!(
+                    "warning: image {}: the layer cache {to} was not updated (the next build \
+                     on a fresh runner rebuilds every layer): {e}",
+                    image.name
+                ));
+            }
+        }
         Ok((stage, Outcome::Built))
     }
 
@@ -508,6 +538,9 @@ impl Store {
         }
     }
 
+    /// Builds `image` as `tag`; with `layer_cache` (a repo is in use) the image embeds its
+    /// layer cache, and the cache of this image's last published build is imported.
+    #[allow(clippy::too_many_arguments)]
     async fn build<B: Backend>(
         &self,
         plan: &Plan,
@@ -516,6 +549,7 @@ impl Store {
         backend: &B,
         ssh_auth_sock: Option<&Path>,
         tag: &str,
+        layer_cache: Option<&ImageRef>,
     ) -> Result<(), BuildError> {
         let spec = &image.build;
         let mut build_args = spec.args.clone();
@@ -539,7 +573,11 @@ impl Store {
                 RepoName::parse(p.primary.rsplit_once(':').map_or(&p.primary, |(r, _)| r)).ok()
             })
             .map(|r| r.registry().to_owned());
-        for host in pulled_from.collect::<std::collections::BTreeSet<_>>() {
+        let cache_host = layer_cache.map(|r| r.repo.registry().to_owned());
+        for host in pulled_from
+            .chain(cache_host)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
             if let Some(c) = self.registry.credentials(&host).await? {
                 registry_credentials.insert(host, c);
             }
@@ -565,6 +603,40 @@ impl Store {
                 DigestInputs::of(image).to_label(),
             ),
         ]);
+        let cache_from = match layer_cache {
+            Some(r) => match self.registry.describe(r).await {
+                Ok(Some(_)) => {
+                    self.log.info(&format!(
+                        "image {}: importing the layer cache of its last published build ({r})",
+                        image.name
+                    ));
+                    Some(r.to_string())
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    self.log.info(&format!(
+                        "warning: image {}: the layer cache {r} cannot be read, building \
+                         without it: {e}",
+                        image.name
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let secrets = spec
+            .secrets
+            .iter()
+            .map(|s| match &s.source {
+                SecretSource::File(path) => BuildSecret {
+                    id: s.id.clone(),
+                    source: SecretSource::File(
+                        plan.project_dir.join(path).to_string_lossy().into_owned(),
+                    ),
+                },
+                _ => s.clone(),
+            })
+            .collect();
         let log = Arc::clone(&self.log);
         let name = image.name.clone();
         let sink: LogSink = Arc::new(move |line: &str| log.build_line(&name, line));
@@ -583,6 +655,9 @@ impl Store {
                     ssh: spec.ssh.clone(),
                     ssh_auth_sock: ssh_auth_sock.map(Path::to_path_buf),
                     labels,
+                    secrets,
+                    cache_from,
+                    inline_cache: layer_cache.is_some(),
                     registry_credentials,
                     tag: tag.to_owned(),
                 },

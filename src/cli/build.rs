@@ -17,7 +17,6 @@ use crate::ci::results::{self, CiResults};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
 use crate::plan::{self, PlanRequest};
-use crate::registry::{RegistryClient, RegistryConfig};
 use crate::report::{self, ReportFormat};
 use crate::secret::Secret;
 use crate::sync::Synchronization;
@@ -108,10 +107,13 @@ pub(crate) struct BuildArgs {
     /// Build engine: docker or buildah (default: WERF_BUILDAH_MODE decides, else docker).
     #[arg(long)]
     backend: Option<String>,
+    #[command(flatten)]
+    docker_builder: super::DockerBuilderArgs,
 }
 
 /// Runs `slipway build`.
 pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
+    let docker_builder = args.docker_builder.choice()?;
     let env: CiEnv = environment::vars().into_iter().collect();
     let provider = ci::detect(args.ci, &env);
     let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
@@ -164,6 +166,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
     };
 
     let plan = plan::plan(&PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir.clone(),
         config: args.project.config.clone(),
         dev: args.project.dev,
@@ -216,14 +219,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             shared: environment::stapel_shared_mounts(),
             temp: environment::temp_dir(),
         },
+        secret_env: environment::vars().into_iter().map(|(k, _)| k).collect(),
     };
     let repo = options.repo.clone();
-    let registry = RegistryClient::new(RegistryConfig {
-        docker_config: environment::docker_config_dir(),
-        insecure: args.insecure_registry.clone(),
-        credentials: registry_credentials,
-        ..RegistryConfig::default()
-    });
+    let registry = super::registry_client(args.insecure_registry.clone(), registry_credentials);
 
     let ci_log = pipeline.as_ref().map(|info| {
         Arc::new(CiLog::new(match info.provider {
@@ -259,6 +258,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             args.backend.as_deref(),
             repo.as_deref(),
             &args.insecure_registry,
+            &docker_builder,
         )
         .await
         .map_err(|e| Box::new(e.into()))?;

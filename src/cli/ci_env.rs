@@ -9,7 +9,7 @@ use super::ProjectArgs;
 use crate::Error;
 use crate::ci::ci_env::{self, CiEnvFormat};
 use crate::ci::{self, CiEnv, CiProvider, RandomToken};
-use crate::config::{self, LoadRequest};
+use crate::config;
 use crate::environment;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -45,10 +45,7 @@ pub(crate) fn run(args: CiEnvArgs) -> Result<(), Error> {
     };
     let info = ci::read_pipeline(provider, &env)?;
     // GitHub's WERF_REPO names the project; without a werf.yaml it is left unset.
-    let project = match config::load(&LoadRequest {
-        dir: args.project.dir.clone(),
-        config: args.project.config.clone(),
-    }) {
+    let project = match config::load(&args.project.load_request()) {
         Ok(c) => Some(c.project),
         Err(_) if args.project.config.is_none() && provider == CiProvider::GitLab => None,
         Err(e) => return Err(Error::Config(Box::new(e))),

@@ -12,7 +12,7 @@ use crate::environment;
 use crate::inputs::previous::{self, LabelCache, Previous};
 use crate::inputs::{DigestInputs, LABEL, reasons};
 use crate::plan::{self, PlanError, PlanRequest, PlannedImage};
-use crate::registry::{ImageRef, RegistryClient, RegistryConfig, RegistryError, RepoName, Tag};
+use crate::registry::{ImageRef, RegistryClient, RegistryError, RepoName, Tag};
 use crate::storage::{StageIndex, StageTag};
 
 #[derive(Debug, Args)]
@@ -40,6 +40,7 @@ pub(crate) struct ExplainArgs {
 
 pub(crate) fn run(args: ExplainArgs) -> Result<(), Error> {
     let request = |revision: Option<String>| PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir.clone(),
         config: args.project.config.clone(),
         dev: args.project.dev && revision.is_none(),
@@ -107,12 +108,8 @@ pub(crate) fn run(args: ExplainArgs) -> Result<(), Error> {
                 ));
             };
             let repo = RepoName::parse(&repo).map_err(|reason| bad_repo(&repo, reason))?;
-            let registry = RegistryClient::new(RegistryConfig {
-                docker_config: environment::docker_config_dir(),
-                insecure: args.insecure_registry.clone(),
-                credentials: registry_credentials,
-                ..RegistryConfig::default()
-            });
+            let registry =
+                super::registry_client(args.insecure_registry.clone(), registry_credentials);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::build::{Settings, TagRuleArgs, settings, with_env};
-use super::{Output, ProjectArgs};
+use super::{DockerBuilderArgs, Output, ProjectArgs};
 use crate::Error;
+use crate::backend::capability::{self, DockerBuilderChoice};
 use crate::build::{self, BuildLog, BuildOptions, PlainLog};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
 use crate::plan::{self, Plan, PlanRequest};
-use crate::registry::{RegistryClient, RegistryConfig};
 use crate::sync::Synchronization;
 
 #[derive(Debug, Args)]
@@ -24,6 +24,8 @@ pub(crate) struct PlanArgs {
     images: Vec<String>,
     #[command(flatten)]
     project: ProjectArgs,
+    #[command(flatten)]
+    docker_builder: DockerBuilderArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
@@ -62,10 +64,12 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
+    let choice = args.docker_builder.choice()?;
     let env: CiEnv = environment::vars().into_iter().collect();
     let provider = ci::detect(args.ci, &env);
     let pipeline = provider.map(|p| ci::read_pipeline(p, &env)).transpose()?;
     let mut plan = plan::plan(&PlanRequest {
+        template: args.project.template_inputs(),
         dir: args.project.dir,
         config: args.project.config,
         dev: args.project.dev,
@@ -75,6 +79,11 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
     })?;
     for w in &plan.warnings {
         eprintln!("warning: {w}");
+    }
+    // Without an engine to ask, only a classic builder the user forced is known here; `build`
+    // checks again against the engine it gets.
+    if let DockerBuilderChoice::Classic(_) = &choice {
+        capability::check(&plan, &capability::docker_builder(&choice, ""))?;
     }
     let Settings {
         repo,
@@ -115,13 +124,10 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
                 shared: environment::stapel_shared_mounts(),
                 temp: environment::temp_dir(),
             },
+            // Nothing is built: which secrets are set does not matter here.
+            secret_env: Default::default(),
         };
-        let registry = RegistryClient::new(RegistryConfig {
-            docker_config: environment::docker_config_dir(),
-            insecure: args.insecure_registry,
-            credentials: registry_credentials,
-            ..RegistryConfig::default()
-        });
+        let registry = super::registry_client(args.insecure_registry, registry_credentials);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

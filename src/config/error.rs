@@ -61,15 +61,26 @@ pub enum ConfigError {
     Read { path: PathBuf, reason: String },
 
     #[error(
-        "{}:{line}:{column}: Go templates (`{{{{ … }}}}`) are not supported; replace the template \
-         with plain YAML (`werf config render` prints the rendered file)",
+        "{}:{line}: {message}; fix the template syntax (werf.yaml is a Go template, rendered before \
+         it is read)",
         .path.display()
     )]
-    Template {
+    TemplateSyntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error("{}:{line}:{column}: {message}", .path.display())]
+    TemplateRender {
         path: PathBuf,
         line: usize,
         column: usize,
+        message: String,
     },
+
+    #[error("{}: {message}", .path.display())]
+    TemplateFile { path: PathBuf, message: String },
 
     #[error("{}:{line}:{column}: invalid YAML: {message}; fix the YAML syntax here", .path.display())]
     Syntax {
@@ -190,6 +201,15 @@ pub enum ConfigError {
         line: usize,
         column: usize,
         found: String,
+    },
+
+    #[error("{}:{line}:{column}: {reason} (in {section})", .path.display())]
+    BadSecret {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        section: Section,
+        reason: String,
     },
 
     #[error("{}:{line}:{column}: {reason}", .path.display())]
@@ -446,5 +466,54 @@ fn example(key: &str) -> &'static str {
         ("configVersion", _) => "configVersion: 1",
         ("build", _) => "build: {cacheVersion: \"1\"}",
         _ => "key: value",
+    }
+}
+
+impl ConfigError {
+    /// Points an error found in the rendered werf.yaml at the template's own lines.
+    pub(crate) fn remap_lines(mut self, source_line: &dyn Fn(usize) -> usize) -> ConfigError {
+        if let Some(line) = self.line_mut() {
+            *line = source_line(*line);
+        }
+        if let ConfigError::DuplicateMeta { first_line, .. }
+        | ConfigError::DuplicateImage { first_line, .. } = &mut self
+        {
+            *first_line = source_line(*first_line);
+        }
+        self
+    }
+
+    fn line_mut(&mut self) -> Option<&mut usize> {
+        use ConfigError as E;
+        match self {
+            E::Syntax { line, .. }
+            | E::DuplicateKey { line, .. }
+            | E::NonStringKey { line, .. }
+            | E::Tag { line, .. }
+            | E::BadMerge { line, .. }
+            | E::NotMapping { line, .. }
+            | E::UnknownDocument { line, .. }
+            | E::DuplicateMeta { line, .. }
+            | E::DuplicateImage { line, .. }
+            | E::UnnamedAmongMany { line, .. }
+            | E::MissingDependency { line, .. }
+            | E::DependencyCycle { line, .. }
+            | E::MissingKey { line, .. }
+            | E::ConfigVersion { line, .. }
+            | E::BadProjectName { line, .. }
+            | E::BadImageName { line, .. }
+            | E::UnknownKey { line, .. }
+            | E::Unsupported { line, .. }
+            | E::WrongType { line, .. }
+            | E::Stapel { line, .. }
+            | E::SameMeaning { line, .. }
+            | E::EmptyImageList { line, .. }
+            | E::BadImportType { line, .. }
+            | E::BuildArgTwice { line, .. }
+            | E::AbsolutePath { line, .. }
+            | E::EscapingPath { line, .. } => Some(line),
+            // Errors of the template itself already point at source lines.
+            _ => None,
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::fields::{Fields, extend};
 use super::keys::{IMPORT_TYPES, STAPEL};
 use super::locate::{self, Pos, Step};
 use super::node::Node;
-use super::{Dependency, ImageConfig, Import, ImportKind};
+use super::{BuildSecret, Dependency, ImageConfig, Import, ImportKind, SecretSource};
 
 /// An image read from werf.yaml, with what is needed to point at its parts later.
 pub(super) struct Parsed {
@@ -70,6 +70,7 @@ pub(super) fn read(
         add_host: Vec::new(),
         network: None,
         ssh: None,
+        secrets: Vec::new(),
         context_add_files: Vec::new(),
         dependencies: Vec::new(),
         cache_version: None,
@@ -115,6 +116,7 @@ pub(super) fn read(
             "dependencies" => {
                 (config.dependencies, dependency_keys) = read_dependencies(fields, node)?;
             }
+            "secrets" => config.secrets = read_secrets(fields, node)?,
             _ => {}
         }
     }
@@ -229,6 +231,7 @@ fn read_stapel(
         network: None,
         ssh: None,
         context_add_files: Vec::new(),
+        secrets: Vec::new(),
         dependencies: Vec::new(),
         cache_version,
         is_final: is_final && artifact.is_none(),
@@ -324,6 +327,68 @@ fn read_args(fields: &Fields, node: &Node) -> Result<BTreeMap<String, String>, C
         };
     }
     Ok(args)
+}
+
+/// werf v2's `secrets`: each entry has exactly one of `env`, `src` and `value`; `id` defaults
+/// to the variable's name (`env`) or the file's name (`src`), and `value` needs one.
+fn read_secrets(fields: &Fields, node: &Node) -> Result<Vec<BuildSecret>, ConfigError> {
+    let items = fields.list(node, &[Step::Key("secrets")])?;
+    let mut secrets: Vec<BuildSecret> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = [Step::Key("secrets"), Step::Index(i)];
+        let Node::Map(entries) = item else {
+            return Err(fields.wrong_type(item, &at, "a mapping"));
+        };
+        fields.check_keys(entries, &at)?;
+        let mut id = None;
+        let mut sources = Vec::new();
+        for (key, node) in entries {
+            let key_at = extend(&at, Step::Key(key));
+            let text = fields.text(node, &key_at)?;
+            match (key.as_str(), text) {
+                ("id", text) => id = text,
+                (_, None) => {}
+                ("env", Some(t)) => sources.push(SecretSource::Env(t)),
+                ("src", Some(t)) => sources.push(SecretSource::File(t)),
+                (_, Some(t)) => sources.push(SecretSource::Value(crate::secret::Secret::new(t))),
+            }
+        }
+        let bad = |reason: String| {
+            let Pos { line, column } = fields.node_pos(&at);
+            ConfigError::BadSecret {
+                path: fields.file.to_owned(),
+                line,
+                column,
+                section: fields.section.clone(),
+                reason,
+            }
+        };
+        if sources.len() != 1 {
+            return Err(bad(format!(
+                "secrets[{i}] must have exactly one of `env`, `src` and `value` (it has {})",
+                sources.len()
+            )));
+        }
+        let source = sources.remove(0);
+        let id = match (id, &source) {
+            (Some(id), _) => id,
+            (None, SecretSource::Env(name)) => name.clone(),
+            (None, SecretSource::File(path)) => path.rsplit('/').next().unwrap_or(path).to_owned(),
+            (None, SecretSource::Value(_)) => {
+                return Err(bad(format!(
+                    "secrets[{i}] has a `value` but no `id`; add `id: NAME` (the id that \
+                     `RUN --mount=type=secret,id=NAME` uses)"
+                )));
+            }
+        };
+        if secrets.iter().any(|s| s.id == id) {
+            return Err(bad(format!(
+                "secrets[{i}]: the id {id:?} is used twice; give each secret its own `id`"
+            )));
+        }
+        secrets.push(BuildSecret { id, source });
+    }
+    Ok(secrets)
 }
 
 fn read_dependencies(

@@ -51,9 +51,10 @@ pub(super) const IMAGE: Keys = Keys {
         "contextAddFile",
         "dependencies",
         "cacheVersion",
+        "secrets",
     ],
     ignored: &["staged"],
-    unsupported: &["platform", "secrets", "imageSpec"],
+    unsupported: &["platform", "imageSpec"],
     stapel_only: STAPEL,
 };
 
@@ -201,6 +202,14 @@ pub(super) const DEPENDENCY: Keys = Keys {
     stapel_only: &["before", "after"],
 };
 
+/// One entry of `secrets:` (werf v2): an `id` and one source.
+pub(super) const SECRET: Keys = Keys {
+    supported: &["id", "env", "src", "value"],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
 /// One entry of `imports:` of a dependency.
 pub(super) const IMPORT: Keys = Keys {
     supported: &["type", "targetBuildArg"],
@@ -232,6 +241,7 @@ pub(super) fn table(section: &Section, parent: &str) -> &'static Keys {
         Section::Stapel(_) | Section::Artifact(_) => stapel_table(parent),
         _ if parent.contains(".imports[") => &IMPORT,
         _ if parent.starts_with("dependencies[") => &DEPENDENCY,
+        _ if parent.starts_with("secrets[") => &SECRET,
         _ => &IMAGE,
     }
 }

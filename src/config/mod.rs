@@ -9,6 +9,7 @@ mod locate;
 mod meta;
 mod node;
 mod stapel;
+pub mod template;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +22,7 @@ pub use stapel::{
     Command, DockerInstructions, GitMapping, ImportAt, Mount, MountFrom, Shell, StapelBase,
     StapelConfig, StapelImport, UserStage,
 };
+pub use template::TemplateInputs;
 
 use crate::names::{ImageName, ProjectName};
 use fields::Fields;
@@ -36,6 +38,10 @@ pub struct LoadRequest {
     /// An explicit config file, relative to `dir` unless absolute; otherwise `werf.yaml` or
     /// `werf.yml` in `dir`.
     pub config: Option<PathBuf>,
+    /// Templates read `.Files` and partials from the working tree instead of the commit.
+    pub dev: bool,
+    /// What the werf.yaml template may read from outside the repository.
+    pub template: TemplateInputs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +68,8 @@ pub struct ImageConfig {
     pub add_host: Vec<String>,
     pub network: Option<String>,
     pub ssh: Option<String>,
+    /// werf v2's `secrets`, for `RUN --mount=type=secret`; never digest inputs.
+    pub secrets: Vec<BuildSecret>,
     /// Relative to `context`.
     pub context_add_files: Vec<String>,
     pub dependencies: Vec<Dependency>,
@@ -89,6 +97,24 @@ impl ImageConfig {
     }
 }
 
+/// A build secret: the `id` a `RUN --mount=type=secret,id=…` names, and where its value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSecret {
+    pub id: String,
+    pub source: SecretSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable of slipway's process (`env:`).
+    Env(String),
+    /// A file (`src:`), relative to the project directory unless absolute; resolved before
+    /// building.
+    File(String),
+    /// The value itself (`value:`), never printed.
+    Value(crate::secret::Secret),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency {
     pub image: ImageName,
@@ -111,8 +137,15 @@ pub enum ImportKind {
     ImageDigest,
 }
 
-/// Finds and reads the config file named by `request`.
+/// Finds and reads the config file named by `request`, rendering it as werf does first.
 pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
+    let (path, rendered) = render(request)?;
+    parse(&path, &rendered.text).map_err(|e| e.remap_lines(&|line| rendered.source_line(line)))
+}
+
+/// Finds the config file named by `request` and renders its template; returns the path and
+/// the rendered text (`slipway config render`).
+pub fn render(request: &LoadRequest) -> Result<(PathBuf, template::Rendered), ConfigError> {
     let path = match &request.config {
         Some(config) => in_dir(&request.dir, config),
         None => find(&request.dir)?,
@@ -121,12 +154,18 @@ pub fn load(request: &LoadRequest) -> Result<WerfConfig, ConfigError> {
         path: path.clone(),
         reason: read_failure(&err),
     })?;
-    parse(&path, &text)
+    // Text without an action renders to itself; skipping the engine keeps plain configs
+    // independent of git and giterminism.
+    if !text.contains("{{") {
+        return Ok((path, template::Rendered::plain(&text)));
+    }
+    let rendered = template::render(&path, &text, &request.dir, request.dev, &request.template)?;
+    Ok((path, rendered))
 }
 
-/// Parses the text of a config file; `path` is only used in messages and [`WerfConfig::path`].
+/// Parses the text of a config file (already rendered); `path` is only used in messages and
+/// [`WerfConfig::path`].
 pub fn parse(path: &Path, text: &str) -> Result<WerfConfig, ConfigError> {
-    reject_templates(path, text)?;
     let documents = node::read_documents(path, text)?;
     let image_keys = locate::key_pos_in_each(text, "image");
     let mut meta: Option<(meta::Meta, usize)> = None;
@@ -223,23 +262,6 @@ fn read_failure(err: &std::io::Error) -> String {
         ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
         _ => err.to_string(),
     }
-}
-
-/// werf renders werf.yaml as a Go template first; slipway does not, so any `{{` (even in a
-/// comment, which werf would render too) would silently mean something else.
-fn reject_templates(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let Some(offset) = text.find("{{") else {
-        return Ok(());
-    };
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    Err(ConfigError::Template {
-        path: path.to_owned(),
-        line,
-        column,
-    })
 }
 
 /// The checks across images: unique names, an unnamed image only alone, dependencies that exist

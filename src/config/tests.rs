@@ -39,6 +39,7 @@ fn image(image_name: &str, line: usize) -> ImageConfig {
         add_host: Vec::new(),
         network: None,
         ssh: None,
+        secrets: Vec::new(),
         context_add_files: Vec::new(),
         dependencies: Vec::new(),
         cache_version: None,
@@ -174,6 +175,7 @@ dependencies: ~
         add_host: strings(&["db:10.0.0.2"]),
         network: Some("host".to_owned()),
         ssh: Some("default".to_owned()),
+        secrets: Vec::new(),
         context_add_files: strings(&[".env", "gen/"]),
         dependencies: vec![
             Dependency {
@@ -310,17 +312,25 @@ fn image_forms() {
 }
 
 #[test]
+fn secrets() {
+    let config = parse_ok(&format!(
+        "{META}image: backend\nsecrets:\n- env: TOKEN\n- src: keys/deploy.key\n- id: npm\n  src: /etc/npmrc\n- id: pass\n  value: hunter2\n"
+    ));
+    let secrets = &config.images[0].secrets;
+    let ids: Vec<&str> = secrets.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["TOKEN", "deploy.key", "npm", "pass"]);
+    assert_eq!(secrets[0].source, SecretSource::Env("TOKEN".to_owned()));
+    assert_eq!(
+        secrets[1].source,
+        SecretSource::File("keys/deploy.key".to_owned())
+    );
+    assert!(matches!(&secrets[3].source, SecretSource::Value(v) if v.expose() == "hunter2"));
+    assert!(!format!("{config:?}").contains("hunter2"), "never printed");
+}
+
+#[test]
 fn errors() {
     let cases: Vec<(String, &str)> = vec![
-        // Go templates.
-        (
-            format!("{META}image: {{{{ .Env }}}}\n"),
-            "werf.yaml:4:8: Go templates (`{{ … }}`) are not supported; replace the template with plain YAML (`werf config render` prints the rendered file)",
-        ),
-        (
-            "# é {{ x }}\nproject: demo\n".to_owned(),
-            "werf.yaml:1:5: Go templates (`{{ … }}`) are not supported; replace the template with plain YAML (`werf config render` prints the rendered file)",
-        ),
         // YAML syntax, also inside later documents (positions count from the top of the file).
         (
             "key: value\n  bad: indent\n".to_owned(),
@@ -448,11 +458,11 @@ fn errors() {
         ),
         (
             format!("{META}image: backend\nfoo: 1\n"),
-            "werf.yaml:5:1: unknown key \"foo\" in image \"backend\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, staged)",
+            "werf.yaml:5:1: unknown key \"foo\" in image \"backend\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, secrets, staged)",
         ),
         (
             format!("{META}image: [a, b]\nlabels: {{x: y}}\n"),
-            "werf.yaml:5:1: unknown key \"labels\" in image \"a, b\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, staged)",
+            "werf.yaml:5:1: unknown key \"labels\" in image \"a, b\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, secrets, staged)",
         ),
         (
             format!("{META}image: backend\ndockerfile: Dockerfile\nshell:\n  install: [make]\n"),
@@ -463,8 +473,20 @@ fn errors() {
             "werf.yaml:5:1: slipway does not support `platform` yet (in image \"backend\"); remove it, or keep building this project with werf",
         ),
         (
-            format!("{META}image: backend\nsecrets:\n- env: TOKEN\n"),
-            "werf.yaml:5:1: slipway does not support `secrets` yet (in image \"backend\"); remove it, or keep building this project with werf",
+            format!("{META}image: backend\nsecrets:\n- env: TOKEN\n  src: f\n"),
+            "werf.yaml:6:3: secrets[0] must have exactly one of `env`, `src` and `value` (it has 2) (in image \"backend\")",
+        ),
+        (
+            format!("{META}image: backend\nsecrets:\n- value: v\n"),
+            "werf.yaml:6:3: secrets[0] has a `value` but no `id`; add `id: NAME` (the id that `RUN --mount=type=secret,id=NAME` uses) (in image \"backend\")",
+        ),
+        (
+            format!("{META}image: backend\nsecrets:\n- env: A\n- id: A\n  src: x/A\n"),
+            "werf.yaml:7:3: secrets[1]: the id \"A\" is used twice; give each secret its own `id` (in image \"backend\")",
+        ),
+        (
+            format!("{META}image: backend\nsecrets:\n- env: A\n  ids: x\n"),
+            "werf.yaml:7:3: unknown key \"ids\" in secrets[0] of image \"backend\"; did you mean \"id\"?",
         ),
         (
             format!("{META}image: ~\nimageSpec:\n  author: me\n"),
@@ -821,7 +843,7 @@ fn positions_in_later_documents_are_absolute() {
     let text = format!("{META}image: a\n---\n---\n# only a comment\n---\nimage: b\nfoo: 1\n");
     assert_eq!(
         error(&text),
-        "werf.yaml:10:1: unknown key \"foo\" in image \"b\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, staged)"
+        "werf.yaml:10:1: unknown key \"foo\" in image \"b\"; remove it (the keys here are: image, final, dockerfile, context, target, args, addHost, network, ssh, contextAddFiles, contextAddFile, dependencies, cacheVersion, secrets, staged)"
     );
     assert_eq!(
         parse_ok(&format!("{META}image: a\n---\n---\nimage: b\n")).images[1].line,
@@ -841,6 +863,8 @@ fn load_finds_the_config() {
     let request = |config: Option<&str>| LoadRequest {
         dir: dir.to_owned(),
         config: config.map(Into::into),
+        dev: false,
+        template: TemplateInputs::default(),
     };
 
     let err = load(&request(None)).expect_err("nothing to load");
@@ -879,6 +903,8 @@ fn load_finds_the_config() {
     let config = load(&LoadRequest {
         dir: "/nonexistent".into(),
         config: Some(absolute.clone()),
+        dev: false,
+        template: TemplateInputs::default(),
     })
     .expect("absolute --config");
     assert_eq!(config.path, absolute);

@@ -78,6 +78,16 @@ impl GitRepo {
         self.commit.to_string()
     }
 
+    /// The commit's committer time: seconds since the epoch and the offset from UTC in minutes.
+    pub fn commit_time(&self) -> Result<(i64, i32), ContextError> {
+        let commit = self
+            .repo
+            .find_commit(self.commit)
+            .map_err(|e| self.git_error(e))?;
+        let when = commit.committer().when();
+        Ok((when.seconds(), when.offset_minutes()))
+    }
+
     /// The absolute path of the repository's working tree.
     pub fn workdir(&self) -> &Path {
         &self.workdir

@@ -492,7 +492,136 @@ pub(super) fn ping<S: Read + Write>(mut stream: S) -> Result<Option<String>, Str
     }))
 }
 
-pub(super) fn docker_engine(system: &SystemRoot) -> Check {
+/// A connection to the engine at `address`, with timeouts.
+fn connect(address: &DockerAddress) -> Result<Box<dyn ReadWrite>, String> {
+    match address {
+        DockerAddress::Unix(path) => std::os::unix::net::UnixStream::connect(path)
+            .map_err(|e| format!("cannot connect: {e}"))
+            .map(|s| {
+                let _ = s.set_read_timeout(Some(PING_TIMEOUT));
+                let _ = s.set_write_timeout(Some(PING_TIMEOUT));
+                Box::new(s) as Box<dyn ReadWrite>
+            }),
+        DockerAddress::Tcp(addr) => std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
+            .map_err(|e| format!("cannot resolve: {e}"))
+            .and_then(|mut addrs| addrs.next().ok_or_else(|| "no address".to_string()))
+            .and_then(|a| {
+                std::net::TcpStream::connect_timeout(&a, PING_TIMEOUT)
+                    .map_err(|e| format!("cannot connect: {e}"))
+            })
+            .map(|s| {
+                let _ = s.set_read_timeout(Some(PING_TIMEOUT));
+                let _ = s.set_write_timeout(Some(PING_TIMEOUT));
+                Box::new(s) as Box<dyn ReadWrite>
+            }),
+        DockerAddress::Unsupported(h) => Err(format!("{h} is not checked")),
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// The engine's version, from `GET /version`.
+fn engine_version<S: Read + Write>(mut stream: S) -> Result<String, String> {
+    stream
+        .write_all(b"GET /version HTTP/1.0\r\nHost: docker\r\n\r\n")
+        .map_err(|e| format!("sending GET /version: {e}"))?;
+    let mut response = Vec::new();
+    stream
+        .take(256 * 1024)
+        .read_to_end(&mut response)
+        .map_err(|e| format!("reading the answer to GET /version: {e}"))?;
+    let text = String::from_utf8_lossy(&response);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    #[derive(serde::Deserialize)]
+    struct Version {
+        #[serde(rename = "Version")]
+        version: String,
+    }
+    serde_json::from_str::<Version>(body.trim())
+        .map(|v| v.version)
+        .map_err(|e| format!("GET /version answered no version: {e}"))
+}
+
+/// Whether builds get BuildKit: an engine of 23.0 or later and a docker CLI with buildx
+/// (`buildx` is `docker buildx version`'s output, or why it failed).
+pub(super) fn buildkit(version: &str, buildx: Result<String, String>) -> Check {
+    let name = "buildkit";
+    match crate::backend::capability::docker_builder(
+        &crate::backend::capability::DockerBuilderChoice::Auto,
+        version,
+    ) {
+        crate::backend::capability::Builder::BuildKit => match buildx {
+            Ok(buildx) => Check::ok(
+                name,
+                format!("engine {version}: builds use BuildKit, through {buildx}"),
+            ),
+            Err(e) => Check::new(
+                name,
+                Status::Fail,
+                format!("engine {version} has BuildKit, but the docker CLI cannot drive it: {e}"),
+                Some(
+                    "install the docker CLI and its buildx plugin (Debian: docker-cli and \
+                     docker-buildx; scripts/setup does this), or set SLIPWAY_DOCKER_CLI"
+                        .to_string(),
+                ),
+            ),
+        },
+        _ => Check::new(
+            name,
+            Status::Warn,
+            format!(
+                "engine {version} is older than 23.0: builds use the classic builder, which \
+                 refuses BuildKit-only Dockerfile features (cache mounts, heredocs, COPY \
+                 --chmod, secrets, …)"
+            ),
+            Some(
+                "upgrade the engine to 23.0 or later (Debian 12: scripts/setup installs Debian \
+                 13's docker.io), or use the buildah backend"
+                    .to_string(),
+            ),
+        ),
+    }
+}
+
+/// `docker buildx version`'s first line, or why it failed.
+fn buildx_version(system: &SystemRoot) -> Result<String, String> {
+    let docker =
+        find_on_path(&system.path, "docker").ok_or_else(|| "no `docker` on PATH".to_string())?;
+    let out = std::process::Command::new(&docker)
+        .args(["buildx", "version"])
+        .output()
+        .map_err(|e| format!("{}: {e}", docker.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.lines().next() {
+        Some(line) if out.status.success() => Ok(format!("{} ({line})", docker.display())),
+        _ => Err(format!(
+            "`{} buildx version` failed: {}",
+            docker.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+pub(super) fn docker_engine(system: &SystemRoot) -> Vec<Check> {
+    let engine = docker_engine_ping(system);
+    if engine.status != Status::Ok {
+        return vec![engine];
+    }
+    let address = docker_address(system);
+    let check = match connect(&address).and_then(engine_version) {
+        Ok(version) => buildkit(&version, buildx_version(system)),
+        Err(e) => Check::new(
+            "buildkit",
+            Status::Warn,
+            format!("cannot ask the engine for its version: {e}"),
+            None,
+        ),
+    };
+    vec![engine, check]
+}
+
+fn docker_engine_ping(system: &SystemRoot) -> Check {
     let name = "docker engine";
     let fix = Some(
         "start the Docker engine or set DOCKER_HOST to where it listens (in a container: mount \

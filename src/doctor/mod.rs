@@ -179,7 +179,7 @@ pub fn run(
         Ok(BackendChoice::Docker) => {
             checks.push(Check::ok("backend", "docker (the Docker engine)"));
             checks.push(checks::container(system));
-            checks.push(checks::docker_engine(system));
+            checks.extend(checks::docker_engine(system));
         }
         Ok(BackendChoice::Buildah(requested)) => {
             checks.push(checks::backend(system, requested));

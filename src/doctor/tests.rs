@@ -645,3 +645,29 @@ fn bad_mode_fails_the_backend_check_and_still_checks_buildah() {
     assert_eq!(check(&report, "overlay").status, Status::Ok);
     assert_eq!(report.exit_code(), 1);
 }
+
+#[test]
+fn buildkit_from_the_engine_version_and_buildx() {
+    let ok = checks::buildkit(
+        "26.1.5",
+        Ok("/usr/bin/docker (github.com/docker/buildx 0.13.1)".into()),
+    );
+    assert_eq!(ok.status, Status::Ok);
+    assert_eq!(
+        ok.detail,
+        "engine 26.1.5: builds use BuildKit, through /usr/bin/docker (github.com/docker/buildx 0.13.1)"
+    );
+    let no_buildx = checks::buildkit("26.1.5", Err("no `docker` on PATH".into()));
+    assert_eq!(no_buildx.status, Status::Fail);
+    assert_eq!(
+        no_buildx.detail,
+        "engine 26.1.5 has BuildKit, but the docker CLI cannot drive it: no `docker` on PATH"
+    );
+    let old = checks::buildkit("20.10.24+dfsg1", Ok("docker".into()));
+    assert_eq!(old.status, Status::Warn);
+    assert_eq!(
+        old.detail,
+        "engine 20.10.24+dfsg1 is older than 23.0: builds use the classic builder, which refuses \
+         BuildKit-only Dockerfile features (cache mounts, heredocs, COPY --chmod, secrets, …)"
+    );
+}

@@ -11,13 +11,16 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::{self, ConfigError, ImageConfig, ImportKind, LoadRequest, WerfConfig};
+use crate::config::{
+    self, BuildSecret, ConfigError, ImageConfig, ImportKind, LoadRequest, WerfConfig,
+};
 use crate::context::dockerignore::Dockerignore;
 use crate::context::sources::select;
 use crate::context::{
     self, BuildContext, Changes, ContextError, ContextFile, FileId, GitRepo, Source, clean, join,
 };
 use crate::digest::{self, DigestError, ImageInputs};
+use crate::dockerfile::features::{self, Feature, FeatureUse};
 use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
 use crate::inputs::{Recorded, short_hash};
@@ -42,6 +45,8 @@ pub struct PlanRequest {
     pub parallel_tasks_limit: i64,
     /// Plan another commit than HEAD (werf.yaml and contexts read from it); with `dev` unset.
     pub revision: Option<String>,
+    /// What the werf.yaml template may read from outside the repository.
+    pub template: config::TemplateInputs,
 }
 
 /// One image of the plan.
@@ -108,6 +113,13 @@ pub struct BuildSpec {
     pub ssh: Option<String>,
     /// What the digest was computed from, recorded on the image as a label.
     pub recorded: Recorded,
+    /// werf.yaml `secrets` (not digest inputs: a secret's value never changes a tag).
+    pub secrets: Vec<BuildSecret>,
+    /// The line of the image's document in werf.yaml.
+    pub config_line: usize,
+    /// The features of the Dockerfile (in the stages the target needs) and of werf.yaml that
+    /// not every builder runs, checked against the builder before anything is built.
+    pub features: Vec<FeatureUse>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +133,9 @@ pub struct Plan {
     /// The commit contexts were read from.
     #[serde(skip)]
     pub commit: String,
+    /// The werf.yaml the plan was made from.
+    #[serde(skip)]
+    pub config_path: PathBuf,
     /// The repository's working tree (committed files are read from its object store).
     #[serde(skip)]
     pub repo_dir: PathBuf,
@@ -200,6 +215,7 @@ struct Prepared {
     analysis: Analysis,
     target: usize,
     closure: Vec<usize>,
+    features: Vec<FeatureUse>,
     context: Arc<BuildContext>,
     /// The context as committed (or in the working tree with --dev), before contextAddFiles.
     committed: Arc<BuildContext>,
@@ -343,6 +359,8 @@ fn plan_with(
         None => config::load(&LoadRequest {
             dir: request.dir.clone(),
             config: request.config.clone(),
+            dev: request.dev,
+            template: request.template.clone(),
         })
         .map_err(Box::new)?,
         Some(rev) => committed_config(&repo, rev, request.config.as_deref())?,
@@ -502,6 +520,9 @@ fn plan_with(
                     network: p.config.network.clone(),
                     ssh: p.config.ssh.clone(),
                     recorded: recorded.remove(&i).unwrap_or_default(),
+                    secrets: p.config.secrets.clone(),
+                    config_line: p.config.line,
+                    features: with_werf_features(&p.features, &p.config, &config.path),
                 }),
             }
         })
@@ -519,6 +540,7 @@ fn plan_with(
             .map(|s| s.iter().map(|&i| prepared[i].config.name.clone()).collect())
             .collect(),
         commit: repo.commit(),
+        config_path: config.path.clone(),
         repo_dir: repo.workdir().to_path_buf(),
         project_dir: repo.project_dir(),
         warnings,
@@ -538,8 +560,20 @@ fn committed_config(
     for name in &candidates {
         if let Some(bytes) = repo.read_committed(name)? {
             let shown = PathBuf::from(format!("{revision}:{name}"));
-            return config::parse(&shown, &String::from_utf8_lossy(&bytes))
-                .map_err(|e| PlanError::Config(Box::new(e)));
+            let text = String::from_utf8_lossy(&bytes);
+            if text.contains("{{") {
+                // Partials, .Files and .Commit would have to come from that commit too.
+                return Err(PlanError::Config(Box::new(
+                    config::ConfigError::TemplateFile {
+                        path: shown,
+                        message:
+                            "a templated werf.yaml is rendered only at HEAD; compare against a \
+                              commit whose werf.yaml has no template, or check that commit out"
+                                .to_owned(),
+                    },
+                )));
+            }
+            return config::parse(&shown, &text).map_err(|e| PlanError::Config(Box::new(e)));
         }
     }
     Err(PlanError::NoConfigAt {
@@ -581,6 +615,7 @@ fn prepare(
             source: Box::new(source),
         })?;
     let closure = analysis.closure(target);
+    let features = features::uses(&dockerfile, &closure, &dockerfile_path);
     let (ignore_path, ignore) = reader.dockerignore(&dockerfile_path, &context_dir)?;
     let listed = reader.context(&context_dir, &ignore_path, &ignore)?;
     let add_files = context::read_add_files(
@@ -600,6 +635,7 @@ fn prepare(
         analysis,
         target,
         closure,
+        features,
         context,
         committed: listed,
         add_files,
@@ -631,8 +667,35 @@ fn prepare_stapel(image: &ImageConfig, inputs: StapelInputs) -> Prepared {
         committed: empty,
         add_files: Vec::new(),
         ignore: Arc::new(Dockerignore::default()),
+        features: Vec::new(),
         stapel: Some(Arc::new(inputs)),
     }
+}
+
+/// The Dockerfile's features plus werf.yaml's BuildKit-only keys, located at the image's
+/// document.
+fn with_werf_features(
+    dockerfile: &[FeatureUse],
+    image: &ImageConfig,
+    config: &std::path::Path,
+) -> Vec<FeatureUse> {
+    let mut out = dockerfile.to_vec();
+    let location = format!("{}:{}", config.display(), image.line);
+    if let Some(ssh) = &image.ssh {
+        out.push(FeatureUse {
+            feature: Feature::WerfSsh,
+            location,
+            written: format!("ssh: {ssh}"),
+        });
+    }
+    if !image.secrets.is_empty() {
+        out.push(FeatureUse {
+            feature: Feature::WerfSecrets,
+            location: format!("{}:{}", config.display(), image.line),
+            written: "secrets".to_owned(),
+        });
+    }
+    out
 }
 
 fn import_kind(kind: ImportKind) -> &'static str {

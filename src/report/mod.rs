@@ -15,6 +15,7 @@ use crate::names::ImageName;
 pub use envfile::{to_envfile, variable_prefix};
 pub use json::to_json;
 pub use target::{DEFAULT_BUILD_REPORT_PATH, resolve};
+pub(crate) use time::civil_from_days;
 pub use time::{rfc3339_from_unix, rfc3339_now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

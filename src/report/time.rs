@@ -17,7 +17,7 @@ pub fn rfc3339_now() -> String {
 pub fn rfc3339_from_unix(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = civil_from_days(days as i64);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
@@ -26,18 +26,20 @@ pub fn rfc3339_from_unix(secs: u64) -> String {
     )
 }
 
-/// (year, month, day) of the proleptic Gregorian calendar, `days` after 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+/// Days since 1970-01-01 (negative before it) to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm). Report timestamps, tag-rule dates and werf.yaml's commit dates
+/// all use this one.
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     // Shift the epoch to 0000-03-01 so leap days fall at the end of a (March-based) year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
+    let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
 }
 

@@ -255,7 +255,7 @@ fn parse_date_format(f: &str) -> Vec<DatePart> {
 pub(crate) fn format_date(parts: &[DatePart], unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
+    let (y, mo, d) = crate::report::civil_from_days(days);
     let (h, mi, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     let h12 = if h % 12 == 0 { 12 } else { h % 12 };
     parts
@@ -279,20 +279,6 @@ pub(crate) fn format_date(parts: &[DatePart], unix: i64) -> String {
             DatePart::Unix => unix.to_string(),
         })
         .collect()
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

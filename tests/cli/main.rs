@@ -7,3 +7,4 @@ mod plan_digest;
 mod plan_errors;
 mod plan_output;
 mod plan_stapel;
+mod templates;

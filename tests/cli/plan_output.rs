@@ -148,3 +148,67 @@ fn unlimited_parallelism_and_werf_variables() {
         .ok();
     assert_eq!(run.json()["project"], "demo");
 }
+
+/// The example's digests as of commit 4cdaa60 (before the Docker backend moved to BuildKit):
+/// neither the builder nor anything else outside the digest rules may change them, or every
+/// published image of every user would be rebuilt. The example's files are pinned by their git
+/// blob ids, so a change to example/ fails here first, naming the file.
+#[test]
+fn seed_example_digests_are_pinned() {
+    let dir = crate::common::example_dir();
+    for (rel, blob) in [
+        ("werf.yaml", "de4edde412dbeefca52fcc3ee78f1e9b8a87df7d"),
+        (
+            "backend.Dockerfile",
+            "bc861269fbea69f5bc9bb8817af4bc209bf7e849",
+        ),
+        (
+            "frontend.Dockerfile",
+            "7906fb033ff75716738a6f048190ef5169146543",
+        ),
+        ("backend/run.sh", "4d67b0a10b15e0d4e926b0dc59b126a3dd6c464c"),
+        (
+            "frontend/app/index.html",
+            "0802a04e5bdeb4176b4207003f2ee26b31694a9f",
+        ),
+        (
+            "frontend/app/serve.sh",
+            "5d5279df93241f9b840772b210b0831fa7d38d81",
+        ),
+        (".dockerignore", "dd449725e188f816bcebfc05678064efcbc29a81"),
+        (".gitignore", "e2f444e1daebda034b8c1572d99aae512ac846a7"),
+    ] {
+        let path = dir.join(rel);
+        let got = crate::common::git(&dir, &["hash-object", path.to_str().unwrap()]);
+        assert_eq!(
+            got.trim(),
+            blob,
+            "example/{rel} changed since the pinned commit"
+        );
+    }
+    let plan = seed_example()
+        .slipway(&["plan", "--output", "json"], &[])
+        .ok()
+        .json();
+    let digests: Vec<(String, String)> = ["backend", "frontend", "frontend-assets"]
+        .iter()
+        .map(|i| (i.to_string(), crate::common::digest_of(&plan, i)))
+        .collect();
+    assert_eq!(
+        digests,
+        [
+            (
+                "backend".to_owned(),
+                "e0087bc2fc9264d89b9e455c4ceb858aafbf4cf2ec78e4b51701694d".to_owned()
+            ),
+            (
+                "frontend".to_owned(),
+                "add87620cf40cae1b521b5e244ccb78516a938d835a26ec3c86178fb".to_owned()
+            ),
+            (
+                "frontend-assets".to_owned(),
+                "9fdd05b783e83f7742c640e70502cc28bccb872dc3bc1cf9195e6fb4".to_owned()
+            ),
+        ]
+    );
+}

@@ -410,3 +410,48 @@ fn buildah_concurrent_builders_and_repo_roles() {
         assert!(finals.contains(&tag.to_owned()), "{finals:?}");
     }
 }
+
+/// What buildah 1.28 cannot run is refused before anything is built, with the line, the
+/// feature and buildah's version; what it can run (a cache mount, a secret) builds.
+#[test]
+fn buildah_refuses_what_its_version_cannot_run_and_builds_secrets() {
+    let werf = "project: bh\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\nsecrets:\n- env: SLIPWAY_BUILDAH_SECRET\n";
+    let heredoc = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nRUN <<EOF\n/bin/busybox true\nEOF\n";
+    let project =
+        crate::common::Project::with_files(&[("werf.yaml", werf), ("Dockerfile", heredoc)]);
+    let storage = Storage::new("vfs");
+    let repo = unique_repo(OPEN, "bh-refuse");
+    let mut env = storage.env();
+    env.push(("SLIPWAY_BUILDAH_SECRET", "buildah-secret-value"));
+    let run = project.slipway(&["build", "--backend", "buildah", "--repo", &repo], &env);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let version = String::from_utf8_lossy(
+        &std::process::Command::new("buildah")
+            .arg("version")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .lines()
+    .find_map(|l| l.strip_prefix("Version:").map(|v| v.trim().to_owned()))
+    .unwrap();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: Dockerfile:4: image app: `RUN <<EOF` (a heredoc) is not supported by buildah \
+             {version}; build this image with the Docker engine (--backend docker, BuildKit), or \
+             use a buildah that supports it\n"
+        )
+    );
+    assert!(tags(&repo).is_empty(), "nothing was built");
+
+    let mounts = "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=cache,target=/cache --mount=type=secret,id=SLIPWAY_BUILDAH_SECRET [\"/bin/busybox\", \"sh\", \"-c\", \"test $(/bin/busybox wc -c < /run/secrets/SLIPWAY_BUILDAH_SECRET) -eq 20 && touch /cache/x\"]\n";
+    project.write("Dockerfile", mounts);
+    project.commit();
+    let run = project
+        .slipway(&["build", "--backend", "buildah", "--repo", &repo], &env)
+        .ok();
+    assert!(!run.stdout.contains("buildah-secret-value"));
+    assert!(!run.stderr.contains("buildah-secret-value"));
+    assert_eq!(tags(&repo).len(), 1);
+}

@@ -4,6 +4,7 @@
 mod build_local;
 mod build_repo;
 mod buildah;
+mod buildkit;
 mod common;
 mod explain;
 mod failures;

@@ -83,7 +83,7 @@ fn identical_images_share_one_build() {
             &[],
         )
         .ok();
-    let built_once = run.stdout.matches("Step 1/").count();
+    let built_once = run.stdout.matches("#0 building with ").count();
     assert_eq!(built_once, 1, "one build for both names:\n{}", run.stdout);
     assert_eq!(tags(&repo).len(), 1);
     let env = std::fs::read_to_string(&report).unwrap();

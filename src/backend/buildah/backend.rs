@@ -17,8 +17,10 @@ use super::command::{
 use super::explain::KnownFailure;
 use super::mode::Isolation;
 use super::ulimit::Ulimit;
+use crate::backend::capability::{self, Builder};
 use crate::backend::docker::split_reference;
 use crate::backend::{Backend, BackendError, BuildRequest, Built, ImageInfo, LogSink};
+use crate::config::SecretSource;
 use crate::context::archive::ContextArchive;
 use crate::secret::Credentials;
 
@@ -301,9 +303,26 @@ fn is_unknown_image(stderr: &str) -> bool {
     stderr.contains("image not known") || stderr.contains("identifier is not an image")
 }
 
+/// The variable a `value:` secret is passed in.
+fn value_variable(index: usize) -> String {
+    format!("SLIPWAY_BUILD_SECRET_{index}")
+}
+
 impl Backend for BuildahBackend {
     fn name(&self) -> &'static str {
         "buildah"
+    }
+
+    async fn builder(&self) -> Result<Builder, BackendError> {
+        let (ok, stdout, stderr) = self.run(&self.argv(&["version"])).await?;
+        match capability::buildah_version(&stdout) {
+            Some(version) if ok => Ok(Builder::Buildah { version }),
+            _ => Err(BackendError::Buildah(format!(
+                "`{} version` did not print a version: {}",
+                self.config.program.display(),
+                stderr.trim()
+            ))),
+        }
     }
 
     async fn build(&self, request: BuildRequest, log: LogSink) -> Result<Built, BackendError> {
@@ -320,6 +339,10 @@ impl Backend for BuildahBackend {
             ssh,
             ssh_auth_sock,
             labels,
+            secrets,
+            // buildah has no inline cache: layers it reuses are the local ones.
+            cache_from: _,
+            inline_cache: _,
             registry_credentials,
             tag,
         } = request;
@@ -365,9 +388,24 @@ impl Backend for BuildahBackend {
             ulimits: self.config.ulimits.clone(),
             authfile: Some(authfile),
             ssh,
+            secrets: secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| match &s.source {
+                    SecretSource::Env(name) => format!("id={},env={name}", s.id),
+                    SecretSource::File(path) => format!("id={},src={path}", s.id),
+                    SecretSource::Value(_) => format!("id={},env={}", s.id, value_variable(i)),
+                })
+                .collect(),
         };
         let argv = command::build_argv(&self.config.globals, &settings);
         let mut cmd = self.command(&argv);
+        // A `value:` secret reaches buildah in its environment: never on the command line.
+        for (i, s) in secrets.iter().enumerate() {
+            if let SecretSource::Value(value) = &s.source {
+                cmd.env(value_variable(i), value.expose());
+            }
+        }
         if let Some(conf) = &registries_conf {
             cmd.env("CONTAINERS_REGISTRIES_CONF", conf);
         }

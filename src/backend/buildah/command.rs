@@ -59,6 +59,8 @@ pub struct BuildSettings {
     pub authfile: Option<PathBuf>,
     /// buildah's `--ssh` value (`default=/path/to/agent.sock`).
     pub ssh: Option<String>,
+    /// `--secret` values (`id=…,env=…` or `id=…,src=…`); never the secret itself.
+    pub secrets: Vec<String>,
 }
 
 /// `buildah GLOBALS build …` as an argv (the program name first).
@@ -76,6 +78,10 @@ pub fn build_argv(globals: &GlobalSettings, build: &BuildSettings) -> Vec<OsStri
     if let Some(ssh) = &build.ssh {
         argv.push("--ssh".into());
         argv.push(ssh.into());
+    }
+    for secret in &build.secrets {
+        argv.push("--secret".into());
+        argv.push(secret.into());
     }
     argv.push("-f".into());
     argv.push(build.dockerfile.clone().into());
@@ -323,6 +329,7 @@ mod tests {
             ulimits: vec![],
             authfile: None,
             ssh: None,
+            secrets: Vec::new(),
         }
     }
 
@@ -349,6 +356,7 @@ mod tests {
             ulimits: parse_ulimits("nofile=1024:2048").unwrap(),
             authfile: Some("/tmp/p/auth.json".into()),
             ssh: Some("default=/run/agent.sock".into()),
+            secrets: vec!["id=t,env=TOKEN".into()],
             ..minimal()
         };
         let fuse = GlobalSettings {
@@ -397,6 +405,8 @@ mod tests {
                     "/tmp/p/auth.json",
                     "--ssh",
                     "default=/run/agent.sock",
+                    "--secret",
+                    "id=t,env=TOKEN",
                     "-f",
                     "/tmp/ctx/Dockerfile",
                     "--target",

@@ -406,6 +406,11 @@ impl Store {
                     ssh: None,
                     ssh_auth_sock: None,
                     labels: self.stage_labels(job),
+                    // werf's `secrets` are a Dockerfile-image key; stages reuse whole stored
+                    // stages instead of a layer cache.
+                    secrets: Vec::new(),
+                    cache_from: None,
+                    inline_cache: false,
                     registry_credentials,
                     tag: tag.to_owned(),
                 },

@@ -1,0 +1,298 @@
+//! The parse tree, shaped like Go's `text/template/parse` nodes; `Display` prints a node the way
+//! Go's `String()` does, which error messages quote as their context (`at <.Foo>`).
+
+use std::fmt::{self, Display, Formatter, Write};
+use std::rc::Rc;
+
+/// One parsed template: its name, the name of the text it came from (for error locations) and
+/// that text (to turn byte offsets into lines and columns).
+#[derive(Debug)]
+pub struct Tree {
+    pub name: String,
+    pub parse_name: Rc<str>,
+    pub text: Rc<str>,
+    pub root: List,
+}
+
+#[derive(Debug, Clone)]
+pub struct List {
+    pub pos: usize,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Text {
+        pos: usize,
+        text: String,
+    },
+    Comment {
+        pos: usize,
+        text: String,
+    },
+    Action {
+        pos: usize,
+        pipe: Pipe,
+    },
+    If(Branch),
+    Range(Branch),
+    With(Branch),
+    Template {
+        pos: usize,
+        name: String,
+        pipe: Option<Pipe>,
+    },
+    Break {
+        pos: usize,
+    },
+    Continue {
+        pos: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub pos: usize,
+    pub pipe: Pipe,
+    pub list: List,
+    pub else_list: Option<List>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipe {
+    pub pos: usize,
+    pub is_assign: bool,
+    /// Declared variables, each with its position.
+    pub decl: Vec<(usize, String)>,
+    pub cmds: Vec<Command>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub pos: usize,
+    pub args: Vec<Arg>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Identifier {
+        pos: usize,
+        name: String,
+    },
+    Dot {
+        pos: usize,
+    },
+    Nil {
+        pos: usize,
+    },
+    /// `.A.B`: the identifiers without dots.
+    Field {
+        pos: usize,
+        idents: Vec<String>,
+    },
+    /// `$x.A`: the variable name (with `$`) then the fields.
+    Variable {
+        pos: usize,
+        idents: Vec<String>,
+    },
+    Bool {
+        pos: usize,
+        value: bool,
+    },
+    Number(Rc<Number>),
+    String {
+        pos: usize,
+        quoted: String,
+        text: String,
+    },
+    Pipe(Box<Pipe>),
+    Chain {
+        pos: usize,
+        node: Box<Arg>,
+        fields: Vec<String>,
+    },
+}
+
+/// A numeric constant with every interpretation that fits, as Go's `NumberNode`.
+#[derive(Debug, Clone, Default)]
+pub struct Number {
+    pub pos: usize,
+    pub text: String,
+    pub is_int: bool,
+    pub is_uint: bool,
+    pub is_float: bool,
+    pub is_complex: bool,
+    pub int: i64,
+    pub uint: u64,
+    pub float: f64,
+}
+
+impl Arg {
+    pub fn pos(&self) -> usize {
+        match self {
+            Arg::Identifier { pos, .. }
+            | Arg::Dot { pos }
+            | Arg::Nil { pos }
+            | Arg::Field { pos, .. }
+            | Arg::Variable { pos, .. }
+            | Arg::Bool { pos, .. }
+            | Arg::String { pos, .. }
+            | Arg::Chain { pos, .. } => *pos,
+            Arg::Number(n) => n.pos,
+            Arg::Pipe(p) => p.pos,
+        }
+    }
+}
+
+impl Node {
+    pub fn pos(&self) -> usize {
+        match self {
+            Node::Text { pos, .. }
+            | Node::Comment { pos, .. }
+            | Node::Action { pos, .. }
+            | Node::Template { pos, .. }
+            | Node::Break { pos }
+            | Node::Continue { pos } => *pos,
+            Node::If(b) | Node::Range(b) | Node::With(b) => b.pos,
+        }
+    }
+}
+
+/// Go's `parse.IsEmptyTree`: only whitespace text and comments.
+pub fn is_empty_list(list: &List) -> bool {
+    list.nodes.iter().all(|node| match node {
+        Node::Comment { .. } => true,
+        Node::Text { text, .. } => text.trim_matches(|c: char| c.is_whitespace()).is_empty(),
+        _ => false,
+    })
+}
+
+/// How text nodes print: Go prints them bare, its parse tests quoted.
+#[derive(Clone, Copy)]
+pub enum TextStyle {
+    Plain,
+    Quoted,
+}
+
+pub struct Show<'a>(pub &'a List, pub TextStyle);
+
+impl Display for Show<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_list(f, self.0, self.1)
+    }
+}
+
+fn write_list(f: &mut Formatter<'_>, list: &List, style: TextStyle) -> fmt::Result {
+    for node in &list.nodes {
+        write_node(f, node, style)?;
+    }
+    Ok(())
+}
+
+fn write_node(f: &mut Formatter<'_>, node: &Node, style: TextStyle) -> fmt::Result {
+    match node {
+        Node::Text { text, .. } => match style {
+            TextStyle::Plain => f.write_str(text),
+            TextStyle::Quoted => f.write_str(&super::strconv::quote(text)),
+        },
+        Node::Comment { text, .. } => write!(f, "{{{{{text}}}}}"),
+        Node::Action { pipe, .. } => write!(f, "{{{{{pipe}}}}}"),
+        Node::If(b) => write_branch(f, "if", b, style),
+        Node::Range(b) => write_branch(f, "range", b, style),
+        Node::With(b) => write_branch(f, "with", b, style),
+        Node::Template { name, pipe, .. } => {
+            write!(f, "{{{{template {}", super::strconv::quote(name))?;
+            if let Some(pipe) = pipe {
+                write!(f, " {pipe}")?;
+            }
+            f.write_str("}}")
+        }
+        Node::Break { .. } => f.write_str("{{break}}"),
+        Node::Continue { .. } => f.write_str("{{continue}}"),
+    }
+}
+
+fn write_branch(f: &mut Formatter<'_>, name: &str, b: &Branch, style: TextStyle) -> fmt::Result {
+    write!(f, "{{{{{name} {}}}}}", b.pipe)?;
+    write_list(f, &b.list, style)?;
+    if let Some(else_list) = &b.else_list {
+        f.write_str("{{else}}")?;
+        write_list(f, else_list, style)?;
+    }
+    f.write_str("{{end}}")
+}
+
+impl Display for Node {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_node(f, self, TextStyle::Plain)
+    }
+}
+
+impl Display for Pipe {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if !self.decl.is_empty() {
+            for (i, (_, name)) in self.decl.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(name)?;
+            }
+            f.write_str(" := ")?;
+        }
+        for (i, cmd) in self.cmds.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{cmd}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Command {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_char(' ')?;
+            }
+            if let Arg::Pipe(pipe) = arg {
+                write!(f, "({pipe})")?;
+            } else {
+                write!(f, "{arg}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Display for Arg {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Identifier { name, .. } => f.write_str(name),
+            Arg::Dot { .. } => f.write_str("."),
+            Arg::Nil { .. } => f.write_str("nil"),
+            Arg::Field { idents, .. } => {
+                for ident in idents {
+                    write!(f, ".{ident}")?;
+                }
+                Ok(())
+            }
+            Arg::Variable { idents, .. } => f.write_str(&idents.join(".")),
+            Arg::Bool { value, .. } => write!(f, "{value}"),
+            Arg::Number(n) => f.write_str(&n.text),
+            Arg::String { quoted, .. } => f.write_str(quoted),
+            Arg::Pipe(pipe) => write!(f, "{pipe}"),
+            Arg::Chain { node, fields, .. } => {
+                if let Arg::Pipe(pipe) = node.as_ref() {
+                    write!(f, "({pipe})")?;
+                } else {
+                    write!(f, "{node}")?;
+                }
+                for field in fields {
+                    write!(f, ".{field}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
