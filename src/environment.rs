@@ -49,6 +49,22 @@ pub fn lock_dir() -> PathBuf {
     base.join(format!("slipway-{uid}")).join("locks")
 }
 
+/// werf's home (`WERF_HOME`, else `~/.werf`): Stapel `build_dir` mounts live in its
+/// `shared_context/mounts/projects`, as werf keeps them.
+pub fn stapel_shared_mounts() -> PathBuf {
+    let home = non_empty("WERF_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map_or_else(
+                    || temp_dir().join("werf"),
+                    |h| PathBuf::from(h).join(".werf"),
+                )
+        });
+    home.join("shared_context").join("mounts").join("projects")
+}
+
 /// Every variable of the process, for the CI integrations (which pick what they need).
 pub fn vars() -> Vec<(String, String)> {
     std::env::vars_os()

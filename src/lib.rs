@@ -19,6 +19,7 @@ pub mod plan;
 pub mod registry;
 pub mod report;
 pub mod secret;
+pub mod stapel;
 pub mod storage;
 pub mod sync;
 pub mod tagrules;

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use crate::names::ImageName;
 
+mod stapel;
+
 use bollard::errors::Error as DockerError;
 use bollard::models::BuildInfo;
 use bollard::query_parameters::{
@@ -616,6 +618,14 @@ impl Backend for DockerBackend {
         tags.sort();
         tags.dedup();
         Ok(tags)
+    }
+
+    async fn run_stage(
+        &self,
+        request: crate::stapel::run::StageRun,
+        log: LogSink,
+    ) -> Result<Built, BackendError> {
+        self.run_stapel_stage(request, log).await
     }
 
     async fn untag(&self, reference: &str) -> Result<(), BackendError> {

@@ -175,6 +175,14 @@ pub trait Backend: Send + Sync {
         repository: &str,
     ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send;
 
+    /// Runs a Stapel shell stage in a container from `request.from` and commits the result as
+    /// `request.tag`, keeping the image's `CMD` and `ENTRYPOINT`.
+    fn run_stage(
+        &self,
+        request: crate::stapel::run::StageRun,
+        log: LogSink,
+    ) -> impl Future<Output = Result<Built, BackendError>> + Send;
+
     /// Removes a local reference (the image stays while other references hold it).
     fn untag(&self, reference: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
 }

@@ -103,6 +103,17 @@ impl Backend for SelectedBackend {
         }
     }
 
+    async fn run_stage(
+        &self,
+        request: crate::stapel::run::StageRun,
+        log: LogSink,
+    ) -> Result<Built, BackendError> {
+        match self {
+            SelectedBackend::Docker(b) => b.run_stage(request, log).await,
+            SelectedBackend::Buildah(b) => b.run_stage(request, log).await,
+        }
+    }
+
     async fn untag(&self, reference: &str) -> Result<(), BackendError> {
         match self {
             SelectedBackend::Docker(b) => b.untag(reference).await,

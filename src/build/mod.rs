@@ -22,7 +22,7 @@ use crate::sync::{SyncError, Synchronization};
 use crate::tags::{TagError, TagTemplate};
 
 pub use log::{BuildLog, PlainLog};
-pub use publish::{Outcome, Published};
+pub use publish::{Outcome, Published, StapelDirs};
 pub use summary::render_summary;
 
 /// Everything `slipway build` was asked to do, beside the plan it executes.
@@ -45,6 +45,8 @@ pub struct BuildOptions {
     pub labels: BTreeMap<String, String>,
     /// Whether slipway runs in a container (the report's `Runtime.InContainer`).
     pub in_container: bool,
+    /// Where Stapel `mount:` directories live.
+    pub stapel_dirs: StapelDirs,
     /// The names of the environment variables that are set, for `env` secrets (only names:
     /// the values stay in the environment, where the builder reads them).
     pub secret_env: std::collections::BTreeSet<String>,
@@ -214,6 +216,7 @@ pub async fn build<B: Backend + 'static>(
             options.synchronization.clone(),
             options.labels.clone(),
             Arc::clone(&log),
+            options.stapel_dirs.clone(),
         )
         .await?,
     );
@@ -382,6 +385,7 @@ pub async fn lookup(
         options.synchronization.clone(),
         BTreeMap::new(),
         log,
+        options.stapel_dirs.clone(),
     )
     .await?;
     let mut out = BTreeMap::new();

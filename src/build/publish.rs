@@ -1,6 +1,10 @@
 //! One image's way into storage: reuse a published digest, copy it from a cache or secondary
 //! repo, or build it and publish it under the digest's lock without overwriting anything.
 
+mod stapel;
+
+pub use stapel::StapelDirs;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -110,6 +114,7 @@ pub struct Store {
     registry: RegistryClient,
     sync: Synchronization,
     log: Arc<dyn BuildLog>,
+    stapel_dirs: StapelDirs,
     /// The longest time one of this run's pushes took from choosing its tag to the tag being
     /// visible; zero when the run pushed nothing. (Copies keep the source's older tag.)
     slowest_publication: Mutex<Duration>,
@@ -129,6 +134,7 @@ impl Store {
         sync: Synchronization,
         labels: BTreeMap<String, String>,
         log: Arc<dyn BuildLog>,
+        stapel_dirs: StapelDirs,
     ) -> Result<Self, BuildError> {
         let kind = match repos {
             None => Kind::Local { project },
@@ -169,6 +175,7 @@ impl Store {
             registry,
             sync,
             log,
+            stapel_dirs,
             slowest_publication: Mutex::default(),
             inputs: LabelCache::default(),
         })
@@ -242,6 +249,9 @@ impl Store {
         let digest = &image.digest;
         let mut reasons = Vec::new();
         let (stage, outcome) = match &self.kind {
+            _ if image.stapel.is_some() => {
+                self.publish_stapel(plan, image, deps, backend, log).await?
+            }
             Kind::Local { project } => {
                 let _lock = self.sync.lock(project, digest).await?;
                 let local = StageIndex::from_tags(

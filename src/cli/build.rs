@@ -215,6 +215,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         ssh_auth_sock: environment::ssh_auth_sock(),
         labels,
         in_container: crate::doctor::host_facts(&crate::doctor::SystemRoot::host()).in_container,
+        stapel_dirs: crate::build::StapelDirs {
+            shared: environment::stapel_shared_mounts(),
+            temp: environment::temp_dir(),
+        },
         secret_env: environment::vars().into_iter().map(|(k, _)| k).collect(),
     };
     let repo = options.repo.clone();

@@ -120,6 +120,10 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
             ssh_auth_sock: None,
             labels: BTreeMap::new(),
             in_container: false,
+            stapel_dirs: crate::build::StapelDirs {
+                shared: environment::stapel_shared_mounts(),
+                temp: environment::temp_dir(),
+            },
             // Nothing is built: which secrets are set does not matter here.
             secret_env: Default::default(),
         };

@@ -15,6 +15,10 @@ pub enum Section {
     Meta,
     /// An image document; the names as written, joined by ", " for `image: [a, b]`, `~` when unnamed.
     Image(String),
+    /// A Stapel image document, named as [`Section::Image`] (boxed: keeps errors small).
+    Stapel(Box<str>),
+    /// A Stapel `artifact:` document (werf 1.2).
+    Artifact(Box<str>),
     /// A document whose kind or name is not known yet.
     Document,
 }
@@ -24,7 +28,10 @@ impl fmt::Display for Section {
         match self {
             Section::Meta => f.write_str("the meta section"),
             Section::Image(name) if name == "~" => f.write_str("the unnamed image"),
+            Section::Stapel(name) if &**name == "~" => f.write_str("the unnamed image"),
             Section::Image(name) => write!(f, "image \"{name}\""),
+            Section::Stapel(name) => write!(f, "image \"{name}\""),
+            Section::Artifact(name) => write!(f, "artifact \"{name}\""),
             Section::Document => f.write_str("this document"),
         }
     }
@@ -267,22 +274,14 @@ pub enum ConfigError {
         found: &'static str,
     },
 
-    #[error(
-        "{}:{line}:{column}: {} uses the Stapel directive `{key}`, but slipway builds only \
-         Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with \
-         `dockerfile: PATH`",
-        .path.display(),
-        stapel_subject(.image, *.artifact)
-    )]
+    #[error("{}:{line}:{column}: {section}: {message}", .path.display())]
     Stapel {
         path: PathBuf,
         line: usize,
         column: usize,
-        /// The names as written (as in [`Section::Image`]); empty when they cannot be told.
-        image: String,
-        /// Whether the document is an `artifact:` rather than an `image:`.
-        artifact: bool,
-        key: String,
+        section: Section,
+        /// werf's statement of the problem, then how to fix it.
+        message: String,
     },
 
     #[error(
@@ -433,15 +432,6 @@ fn nested(parent: &str, section: &Section) -> String {
         section.to_string()
     } else {
         format!("{parent} of {section}")
-    }
-}
-
-/// How a Stapel document is named in messages.
-fn stapel_subject(image: &str, artifact: bool) -> String {
-    match (image, artifact) {
-        ("", _) => "this document".to_owned(),
-        (name, true) => format!("artifact \"{name}\""),
-        (name, false) => Section::Image(name.to_owned()).to_string(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Reads one image document of werf.yaml into an [`ImageConfig`] per name in `image:`, rejecting
-//! Stapel images, unsupported keys and paths that leave the project directory.
+//! unsupported keys and paths that leave the project directory; Stapel documents go to
+//! [`super::stapel`].
 
 use std::collections::BTreeMap;
 
@@ -50,20 +51,11 @@ pub(super) fn read(
     line: usize,
 ) -> Result<Vec<Parsed>, ConfigError> {
     if get(entries, "dockerfile").is_none()
-        && let Some((key, _)) = entries
+        && entries
             .iter()
-            .find(|(key, _)| STAPEL.contains(&key.as_str()))
+            .any(|(key, _)| STAPEL.contains(&key.as_str()))
     {
-        let Pos { line, column } = fields.key_pos(&[Step::Key(key)]);
-        let (image, artifact) = stapel_names(entries);
-        return Err(ConfigError::Stapel {
-            path: fields.file.to_owned(),
-            line,
-            column,
-            image,
-            artifact,
-            key: key.clone(),
-        });
+        return read_stapel(fields, entries, line);
     }
     let names = read_names(fields, entries)?;
     fields.section = Section::Image(label(&names));
@@ -84,6 +76,7 @@ pub(super) fn read(
         cache_version: None,
         is_final: true,
         line,
+        stapel: None,
     };
     let mut dockerfile = None;
     let mut context = None;
@@ -173,28 +166,91 @@ fn get<'n>(entries: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
     entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)
 }
 
-/// The names of a Stapel document as messages show them (empty when they cannot be told), and
-/// whether it is an `artifact:`.
-fn stapel_names(entries: &[(String, Node)]) -> (String, bool) {
-    if let Some(Node::Str(name)) = get(entries, "artifact") {
-        return (name.clone(), true);
-    }
-    let names = match get(entries, "image") {
-        Some(Node::Str(name)) => name.clone(),
-        Some(Node::Null) => "~".to_owned(),
-        Some(Node::Seq(items)) => {
-            let names: Option<Vec<&str>> = items
-                .iter()
-                .map(|item| match item {
-                    Node::Str(name) => Some(name.as_str()),
-                    _ => None,
-                })
-                .collect();
-            names.map(|names| names.join(", ")).unwrap_or_default()
+/// Reads a Stapel image or artifact document.
+fn read_stapel(
+    fields: &mut Fields,
+    entries: &[(String, Node)],
+    line: usize,
+) -> Result<Vec<Parsed>, ConfigError> {
+    let artifact = get(entries, "artifact").filter(|node| !matches!(node, Node::Null));
+    let names = match artifact {
+        Some(node) => {
+            let at = [Step::Key("artifact")];
+            if get(entries, "image").is_some() {
+                let Pos { line, column } = fields.key_pos(&at);
+                return Err(ConfigError::Stapel {
+                    path: fields.file.to_owned(),
+                    line,
+                    column,
+                    section: fields.section.clone(),
+                    message: "unknown doc type: one and only one of `image: NAME` or `artifact:                               NAME` non-empty name required; keep one of them"
+                        .to_owned(),
+                });
+            }
+            if matches!(node, Node::Seq(_) | Node::Map(_)) {
+                return Err(fields.wrong_type(node, &at, "a name"));
+            }
+            let text = fields.scalar(node, &at)?.unwrap_or_default();
+            let name = parse_name(fields, &at, &text)?;
+            fields.section = Section::Artifact(name.to_string().into());
+            vec![(name, None)]
         }
-        _ => String::new(),
+        None => {
+            let names = read_names(fields, entries)?;
+            fields.section = Section::Stapel(label(&names).into());
+            names
+        }
     };
-    (names, false)
+    fields.check_keys(entries, &[])?;
+    let mut is_final = true;
+    if let Some(node) = get(entries, "final") {
+        let at = [Step::Key("final")];
+        if artifact.is_some() {
+            let Pos { line, column } = fields.key_pos(&at);
+            return Err(ConfigError::Stapel {
+                path: fields.file.to_owned(),
+                line,
+                column,
+                section: fields.section.clone(),
+                message: "`final` directive is not supported for artifact; remove it (an \
+                          artifact is never final)"
+                    .to_owned(),
+            });
+        }
+        is_final = fields.boolean(node, &at)?.unwrap_or(true);
+    }
+    let image_names: Vec<ImageName> = names.iter().map(|(n, _)| n.clone()).collect();
+    let (stapel, cache_version) = super::stapel::read(fields, entries, &image_names)?;
+    let config = ImageConfig {
+        name: ImageName::unnamed(),
+        dockerfile: String::new(),
+        context: String::new(),
+        target: None,
+        args: BTreeMap::new(),
+        add_host: Vec::new(),
+        network: None,
+        ssh: None,
+        context_add_files: Vec::new(),
+        secrets: Vec::new(),
+        dependencies: Vec::new(),
+        cache_version,
+        is_final: is_final && artifact.is_none(),
+        line,
+        stapel: Some(Box::new(stapel)),
+    };
+    let doc = fields.index;
+    Ok(names
+        .into_iter()
+        .map(|(name, name_index)| Parsed {
+            config: ImageConfig {
+                name,
+                ..config.clone()
+            },
+            doc,
+            name_index,
+            dependency_keys: Vec::new(),
+        })
+        .collect())
 }
 
 /// The names in `image:`, each with its index when `image:` is a list.

@@ -76,6 +76,124 @@ pub(super) const STAPEL: &[&str] = &[
     "import",
 ];
 
+/// A Stapel image or artifact. `ansible` and werf's other builders' keys are refused with a
+/// "not supported yet" message; `dependencies` of Stapel images (env imports) are not read yet.
+pub(super) const STAPEL_IMAGE: Keys = Keys {
+    supported: &[
+        "image",
+        "artifact",
+        "final",
+        "from",
+        "fromImage",
+        "fromArtifact",
+        "fromLatest",
+        "fromCacheVersion",
+        "cacheVersion",
+        "git",
+        "shell",
+        "import",
+        "mount",
+        "docker",
+    ],
+    ignored: &["staged"],
+    unsupported: &[
+        "ansible",
+        "dependencies",
+        "fromImageArtifact",
+        "disableGitAfterPatch",
+        "platform",
+        "secrets",
+        "imageSpec",
+        "network",
+    ],
+    stapel_only: &[],
+};
+
+/// A `git:` entry; remote repositories are refused for now.
+pub(super) const STAPEL_GIT: Keys = Keys {
+    supported: &[
+        "add",
+        "to",
+        "includePaths",
+        "excludePaths",
+        "owner",
+        "group",
+        "stageDependencies",
+    ],
+    ignored: &[],
+    unsupported: &["url", "branch", "tag", "commit", "basicAuth"],
+    stapel_only: &[],
+};
+
+pub(super) const STAPEL_STAGE_DEPENDENCIES: Keys = Keys {
+    supported: &["install", "beforeSetup", "setup"],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+pub(super) const STAPEL_SHELL: Keys = Keys {
+    supported: &[
+        "beforeInstall",
+        "install",
+        "beforeSetup",
+        "setup",
+        "cacheVersion",
+        "beforeInstallCacheVersion",
+        "installCacheVersion",
+        "beforeSetupCacheVersion",
+        "setupCacheVersion",
+    ],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+pub(super) const STAPEL_IMPORT: Keys = Keys {
+    supported: &[
+        "image",
+        "from",
+        "artifact",
+        "before",
+        "after",
+        "stage",
+        "add",
+        "to",
+        "includePaths",
+        "excludePaths",
+        "owner",
+        "group",
+    ],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+pub(super) const STAPEL_MOUNT: Keys = Keys {
+    supported: &["from", "fromPath", "to"],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+pub(super) const STAPEL_DOCKER: Keys = Keys {
+    supported: &[
+        "ENV",
+        "LABEL",
+        "EXPOSE",
+        "VOLUME",
+        "WORKDIR",
+        "USER",
+        "CMD",
+        "ENTRYPOINT",
+        "HEALTHCHECK",
+        "STOPSIGNAL",
+    ],
+    ignored: &[],
+    unsupported: &["exactValues"],
+    stapel_only: &[],
+};
+
 /// One entry of `dependencies:`. werf's newer spelling of `image` is `from`.
 pub(super) const DEPENDENCY: Keys = Keys {
     supported: &["image", "from", "imports"],
@@ -120,10 +238,34 @@ pub(super) fn table(section: &Section, parent: &str) -> &'static Keys {
     match section {
         Section::Meta if parent.is_empty() => &META,
         Section::Meta => &BUILD,
+        Section::Stapel(_) | Section::Artifact(_) => stapel_table(parent),
         _ if parent.contains(".imports[") => &IMPORT,
         _ if parent.starts_with("dependencies[") => &DEPENDENCY,
         _ if parent.starts_with("secrets[") => &SECRET,
         _ => &IMAGE,
+    }
+}
+
+/// The Stapel table of the mapping at `parent`, list indexes ignored (`git[0].stageDependencies`).
+fn stapel_table(parent: &str) -> &'static Keys {
+    let mut plain = String::with_capacity(parent.len());
+    let mut in_index = false;
+    for c in parent.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            c if !in_index => plain.push(c),
+            _ => {}
+        }
+    }
+    match plain.as_str() {
+        "git" => &STAPEL_GIT,
+        "git.stageDependencies" => &STAPEL_STAGE_DEPENDENCIES,
+        "shell" => &STAPEL_SHELL,
+        "import" => &STAPEL_IMPORT,
+        "mount" => &STAPEL_MOUNT,
+        "docker" => &STAPEL_DOCKER,
+        _ => &STAPEL_IMAGE,
     }
 }
 

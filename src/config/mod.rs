@@ -1,4 +1,4 @@
-//! Loads werf.yaml, werf's build config, restricted to Dockerfile images: finds the file, reads its
+//! Loads werf.yaml, werf's build config (Dockerfile and Stapel images): finds the file, reads its
 //! YAML documents and validates them into a [`WerfConfig`], with `path:line:column` errors.
 
 mod error;
@@ -8,6 +8,7 @@ mod keys;
 mod locate;
 mod meta;
 mod node;
+mod stapel;
 pub mod template;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,10 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Section};
+pub use stapel::{
+    Command, DockerInstructions, GitMapping, ImportAt, Mount, MountFrom, Shell, StapelBase,
+    StapelConfig, StapelImport, UserStage,
+};
 pub use template::TemplateInputs;
 
 use crate::names::{ImageName, ProjectName};
@@ -72,6 +77,24 @@ pub struct ImageConfig {
     pub is_final: bool,
     /// The 1-based line of the document's `image:` key.
     pub line: usize,
+    /// A Stapel image's sections; `None` for a Dockerfile image (whose Dockerfile fields are
+    /// then meaningful).
+    pub stapel: Option<Box<StapelConfig>>,
+}
+
+impl ImageConfig {
+    /// The images of werf.yaml this image's content comes from: `dependencies`, and for a
+    /// Stapel image `fromImage`/`fromArtifact` and every `import`.
+    pub fn needs(&self) -> Vec<&ImageName> {
+        let mut out: Vec<&ImageName> = self.dependencies.iter().map(|d| &d.image).collect();
+        if let Some(stapel) = &self.stapel {
+            if let StapelBase::Config(base) = &stapel.from {
+                out.push(base);
+            }
+            out.extend(stapel.imports.iter().map(|i| &i.image));
+        }
+        out
+    }
 }
 
 /// A build secret: the `id` a `RUN --mount=type=secret,id=…` names, and where its value is.
@@ -296,6 +319,43 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
                 column,
                 section: Section::Image(image.config.name.to_string()),
                 dependency: dependency.image.clone(),
+                hint,
+            });
+        }
+    }
+
+    for image in images {
+        let Some(stapel) = &image.config.stapel else {
+            continue;
+        };
+        let mut refs: Vec<(Vec<Step>, &ImageName)> = Vec::new();
+        if let StapelBase::Config(base) = &stapel.from {
+            let key = if locate::raw_scalar(text, image.doc, &[Step::Key("fromImage")]).is_some() {
+                "fromImage"
+            } else {
+                "fromArtifact"
+            };
+            refs.push((vec![Step::Key(key)], base));
+        }
+        for (i, import) in stapel.imports.iter().enumerate() {
+            refs.push((vec![Step::Key("import"), Step::Index(i)], &import.image));
+        }
+        for (at, name) in refs {
+            if by_name.contains_key(name) {
+                continue;
+            }
+            let names = images.iter().map(|image| image.config.name.as_str());
+            let hint = match keys::suggest(name.as_str(), names) {
+                Some(similar) => format!("did you mean \"{similar}\"?"),
+                None => format!("define an image or artifact named \"{name}\""),
+            };
+            let Pos { line, column } = locate::node_pos(text, image.doc, &at);
+            return Err(ConfigError::MissingDependency {
+                path: path.to_owned(),
+                line,
+                column,
+                section: Section::Stapel(image.config.name.to_string().into()),
+                dependency: name.clone(),
                 hint,
             });
         }

@@ -45,6 +45,7 @@ fn image(image_name: &str, line: usize) -> ImageConfig {
         cache_version: None,
         is_final: true,
         line,
+        stapel: None,
     }
 }
 
@@ -507,24 +508,80 @@ fn errors() {
         ),
         // Stapel images.
         (
-            format!("{META}image: backend\nfrom: alpine\nshell:\n  install: [make]\n"),
-            "werf.yaml:5:1: image \"backend\" uses the Stapel directive `from`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            format!(
+                "{META}image: backend\nfrom: alpine\nansible:\n  install:\n  - apk: {{name: curl}}\n"
+            ),
+            "werf.yaml:6:1: slipway does not support `ansible` yet (in image \"backend\"); remove it, or keep building this project with werf",
         ),
         (
-            format!("{META}artifact: assets\nfrom: node\n"),
-            "werf.yaml:4:1: artifact \"assets\" uses the Stapel directive `artifact`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            format!("{META}artifact: assets\nfrom: node\nfinal: false\n"),
+            "werf.yaml:6:1: artifact \"assets\": `final` directive is not supported for artifact; remove it (an artifact is never final)",
         ),
         (
-            format!("{META}image: ~\ngit:\n- add: /\n  to: /app\n"),
-            "werf.yaml:5:1: the unnamed image uses the Stapel directive `git`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            format!("{META}image: ~\nfrom: alpine\ngit:\n- add: /\n  to: app\n"),
+            "werf.yaml:8:3: the unnamed image: `to: PATH` absolute path required for git; write it as /app",
+        ),
+        (
+            format!(
+                "{META}image: a\nfrom: alpine\ngit:\n- url: https://example.org/x.git\n  to: /x\n"
+            ),
+            "werf.yaml:7:3: slipway does not support `git[0].url` yet (in image \"a\"); remove it, or keep building this project with werf",
         ),
         (
             format!("{META}image: [a, b]\nfromImage: base\n"),
-            "werf.yaml:5:1: image \"a, b\" uses the Stapel directive `fromImage`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            "werf.yaml:5:12: image \"a\" depends on \"base\", which is not defined; define an image or artifact named \"base\"",
         ),
         (
-            format!("{META}image: {{a: 1}}\nfrom: alpine\n"),
-            "werf.yaml:5:1: this document uses the Stapel directive `from`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            format!("{META}image: a\nshell:\n  install: make\n"),
+            "werf.yaml:4:1: image \"a\": `from: DOCKER_IMAGE`, `fromImage: IMAGE_NAME` or `fromArtifact: IMAGE_ARTIFACT_NAME` required; add a base image, e.g. `from: alpine:3.20`",
+        ),
+        (
+            format!("{META}image: a\nfrom: alpine\nfromImage: b\n"),
+            "werf.yaml:6:1: image \"a\": conflict between `from` and `fromImage` directives; keep only one of `from`, `fromImage` and `fromArtifact`",
+        ),
+        (
+            format!("{META}image: a\nfromImage: a\n"),
+            "werf.yaml:5:1: image \"a\": conflict between `fromImage` and image name: image cannot reference itself; name another image of werf.yaml or use `from: IMAGE`",
+        ),
+        (
+            format!("{META}image: a\nfrom: alpine\nshell:\n  instal: make\n"),
+            "werf.yaml:7:3: unknown key \"instal\" in shell of image \"a\"; did you mean \"install\"?",
+        ),
+        (
+            format!("{META}image: a\nfrom: alpine\nmount:\n- from: tmp\n  to: /tmp\n"),
+            "werf.yaml:7:3: image \"a\": invalid `from: tmp` for mount: expected `tmp_dir` or `build_dir`",
+        ),
+        (
+            format!(
+                "{META}image: a\nfrom: alpine\nmount:\n- from: tmp_dir\n  to: /x\n- from: build_dir\n  to: /x\n"
+            ),
+            "werf.yaml:10:3: image \"a\": conflict between mounts: mount[0] and mount[1] both mount /x; give each mount its own `to`",
+        ),
+        (
+            format!(
+                "{META}artifact: x\nfrom: alpine\n---\nimage: a\nfrom: alpine\nimport:\n- artifact: x\n  add: /out\n"
+            ),
+            "werf.yaml:10:3: image \"a\": artifact stage is not specified with `before: install|setup` or `after: install|setup` for import; add one, e.g. `after: install`",
+        ),
+        (
+            format!(
+                "{META}artifact: x\nfrom: alpine\n---\nimage: a\nfrom: alpine\nimport:\n- artifact: x\n  add: /out\n  after: build\n"
+            ),
+            "werf.yaml:12:3: image \"a\": invalid artifact stage `after: build` for import: expected install or setup",
+        ),
+        (
+            format!(
+                "{META}artifact: x\nfrom: alpine\n---\nimage: a\nfrom: alpine\nimport:\n- artifact: x\n  add: /\n  after: install\n"
+            ),
+            "werf.yaml:11:3: image \"a\": `add: '/'` requires not empty includePaths to interpret copy sources unambiguously; list the paths to copy in `includePaths`",
+        ),
+        (
+            format!("{META}artifact: x\nfrom: alpine\ndocker:\n  ENV: {{A: b}}\n"),
+            "werf.yaml:6:1: artifact \"x\": `docker` section is not supported for artifact; move the instructions to the image that imports from it",
+        ),
+        (
+            format!("{META}image: a\nfrom: alpine\ndocker:\n  CMD: {{a: b}}\n"),
+            "werf.yaml:7:8: \"docker.CMD\" in image \"a\" must be a string or a list of strings, not a mapping; write it as `key: value`",
         ),
         // Image names.
         (
@@ -862,12 +919,16 @@ fn load_finds_the_config() {
     );
 
     fs_err::remove_file(dir.join("werf.yml")).expect("rm");
-    write(dir, "werf.yaml", &format!("{META}image: a\nfrom: alpine\n"));
-    let err = load(&request(None)).expect_err("stapel");
+    write(
+        dir,
+        "werf.yaml",
+        &format!("{META}image: a\nfrom: alpine\nansible: {{}}\n"),
+    );
+    let err = load(&request(None)).expect_err("ansible");
     assert_eq!(
         err.to_string(),
         format!(
-            "{}:5:1: image \"a\" uses the Stapel directive `from`, but slipway builds only Dockerfile images; convert it to a Dockerfile (a stage of one) and reference it with `dockerfile: PATH`",
+            "{}:6:1: slipway does not support `ansible` yet (in image \"a\"); remove it, or keep building this project with werf",
             dir.join("werf.yaml").display()
         )
     );
@@ -890,4 +951,58 @@ fn load_finds_the_config() {
             dir.join("latin1.yaml").display()
         )
     );
+}
+
+#[test]
+fn stapel_sections() {
+    // The pattern of real Stapel configs: an artifact that builds, an image that imports from
+    // it, git with stageDependencies, shell stages, mounts and docker instructions.
+    let text = format!(
+        "{META}artifact: build\nfrom: golang:1.22\ngit:\n- add: /src\n  to: /go/src/app\n  \
+         stageDependencies:\n    install: ['go.mod', '**/*.go']\nshell:\n  install: go build -o /out/app .\n\
+         mount:\n- from: build_dir\n  to: /root/.cache\n---\nimage: app\nfrom: alpine:3.20\n\
+         fromCacheVersion: '2'\ncacheVersion: v1\ngit:\n- add: /\n  to: /app\n  excludePaths: [src]\n  \
+         owner: app\n  group: app\nshell:\n  beforeInstall:\n  - apk add curl\n  - adduser -D app\n  \
+         setupCacheVersion: s1\nimport:\n- artifact: build\n  add: /out/app\n  to: /usr/local/bin/app\n  \
+         after: install\ndocker:\n  ENV: {{MODE: prod}}\n  EXPOSE: '8080'\n  WORKDIR: /app\n  \
+         CMD: [app, serve]\n  ENTRYPOINT: /bin/sh -c\n"
+    );
+    let config = parse_ok(&text);
+    let [build, app] = &config.images[..] else {
+        panic!("two images: {config:?}");
+    };
+    assert!(!build.is_final);
+    let b = build.stapel.as_deref().expect("stapel");
+    assert!(b.artifact);
+    assert_eq!(b.from, StapelBase::Image("golang:1.22".to_owned()));
+    assert_eq!(
+        b.git[0].stage_dependencies[&UserStage::Install],
+        strings(&["go.mod", "**/*.go"])
+    );
+    assert_eq!(b.mounts[0].from, MountFrom::BuildDir);
+    let a = app.stapel.as_deref().expect("stapel");
+    assert!(app.is_final);
+    assert_eq!(app.cache_version.as_deref(), Some("v1"));
+    assert_eq!(a.shell.cache_version.as_deref(), Some("v1"));
+    assert_eq!(a.from_cache_version.as_deref(), Some("2"));
+    assert_eq!(
+        a.shell.commands[&UserStage::BeforeInstall],
+        strings(&["apk add curl", "adduser -D app"])
+    );
+    assert_eq!(a.shell.stage_cache_versions[&UserStage::Setup], "s1");
+    assert_eq!(a.git[0].exclude_paths, strings(&["src"]));
+    assert_eq!(a.git[0].owner.as_deref(), Some("app"));
+    assert_eq!(a.imports[0].image, name("build"));
+    assert_eq!(a.imports[0].at, ImportAt::After(UserStage::Install));
+    assert_eq!(a.docker.env["MODE"], "prod");
+    assert_eq!(a.docker.expose, strings(&["8080"]));
+    assert_eq!(
+        a.docker.cmd,
+        Some(Command::Exec(strings(&["app", "serve"])))
+    );
+    assert_eq!(
+        a.docker.entrypoint,
+        Some(Command::Shell("/bin/sh -c".to_owned()))
+    );
+    assert_eq!(app.needs(), vec![&name("build")]);
 }

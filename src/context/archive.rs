@@ -52,13 +52,27 @@ pub struct ArchiveEntry {
 pub struct ContextArchive {
     repo_dir: PathBuf,
     entries: Vec<ArchiveEntry>,
+    /// Every entry's modification time (0 unless [`ContextArchive::with_mtime`] sets one).
+    mtime: u64,
 }
 
 impl ContextArchive {
     /// Entries are sorted by path here, so the tar's order never depends on the caller's.
     pub fn new(repo_dir: PathBuf, mut entries: Vec<ArchiveEntry>) -> Self {
         entries.sort_by(|a, b| a.path.cmp(&b.path));
-        Self { repo_dir, entries }
+        Self {
+            repo_dir,
+            entries,
+            mtime: 0,
+        }
+    }
+
+    /// The same archive with every entry dated `mtime` (Unix seconds). Storage drivers that
+    /// find a layer's changes by comparing size and mtime (buildah's vfs) would miss a file
+    /// replaced by one of the same size and the same (zero) time.
+    pub fn with_mtime(mut self, mtime: u64) -> Self {
+        self.mtime = mtime;
+        self
     }
 
     pub fn entries(&self) -> &[ArchiveEntry] {
@@ -74,7 +88,10 @@ impl ContextArchive {
     /// The repository is opened only when an entry is a git blob, so archives of in-memory and
     /// working-tree files need no repository.
     pub fn write_to<W: Write>(&self, out: W) -> io::Result<W> {
-        let mut tar = TarWriter { out };
+        let mut tar = TarWriter {
+            out,
+            mtime: self.mtime,
+        };
         let mut repo: Option<git2::Repository> = None;
         let mut dirs: BTreeSet<&str> = BTreeSet::new();
         for entry in &self.entries {
@@ -199,6 +216,7 @@ enum Kind {
 
 struct TarWriter<W> {
     out: W,
+    mtime: u64,
 }
 
 impl<W: Write> TarWriter<W> {
@@ -249,7 +267,7 @@ impl<W: Write> TarWriter<W> {
             pax_record(&mut pax, "size", &size.to_string());
         }
         if !pax.is_empty() {
-            let block = ustar_block("././@PaxHeader", b'x', 0o644, pax.len() as u64, "");
+            let block = ustar_block("././@PaxHeader", b'x', 0o644, pax.len() as u64, "", 0);
             self.out.write_all(&block)?;
             self.out.write_all(&pax)?;
             self.pad(pax.len() as u64)?;
@@ -260,7 +278,7 @@ impl<W: Write> TarWriter<W> {
             Kind::Symlink => (b'2', 0o777),
             Kind::Dir => (b'5', 0o755),
         };
-        let block = ustar_block(path, flag, mode, size.min(MAX_OCTAL_SIZE), link);
+        let block = ustar_block(path, flag, mode, size.min(MAX_OCTAL_SIZE), link, self.mtime);
         self.out.write_all(&block)
     }
 }
@@ -275,7 +293,7 @@ fn pax_record(out: &mut Vec<u8>, key: &str, value: &str) {
     out.extend_from_slice(format!("{len} {key}={value}\n").as_bytes());
 }
 
-fn ustar_block(path: &str, flag: u8, mode: u32, size: u64, link: &str) -> [u8; BLOCK] {
+fn ustar_block(path: &str, flag: u8, mode: u32, size: u64, link: &str, mtime: u64) -> [u8; BLOCK] {
     let mut b = [0u8; BLOCK];
     // Too-long names are in the PAX record; the truncated copy is what old readers show.
     let name = truncate(path, 100);
@@ -284,7 +302,7 @@ fn ustar_block(path: &str, flag: u8, mode: u32, size: u64, link: &str) -> [u8; B
     octal(&mut b[108..116], 0);
     octal(&mut b[116..124], 0);
     octal(&mut b[124..136], size);
-    octal(&mut b[136..148], 0);
+    octal(&mut b[136..148], mtime);
     b[156] = flag;
     let link = truncate(link, 100);
     b[157..157 + link.len()].copy_from_slice(link);

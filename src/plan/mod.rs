@@ -25,6 +25,8 @@ use crate::dockerfile::parser::{self, Dockerfile, ParseError};
 use crate::dockerfile::stages::{self, Analysis, Platform, StageError};
 use crate::inputs::{Recorded, short_hash};
 use crate::names::{Digest, ImageName, ProjectName};
+use crate::stapel::git::{Git, GitError};
+use crate::stapel::{PlannedStage, Resolved, StapelInputs};
 
 pub use render::{render_plan_block, render_text};
 
@@ -61,6 +63,13 @@ pub struct PlannedImage {
     pub is_final: bool,
     #[serde(rename = "dependsOn")]
     pub depends_on: Vec<ImageName>,
+    /// A Stapel image's stages as built from scratch at this commit (the last one's digest is
+    /// `digest`); empty for a Dockerfile image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<PlannedStage>,
+    /// A Stapel image's config and the inputs of its stage digests.
+    #[serde(skip)]
+    pub stapel: Option<Arc<StapelInputs>>,
     /// Where the image is in storage and the tags it will get; only when planned with a repo.
     #[serde(flatten)]
     pub storage: Option<Storage>,
@@ -144,6 +153,8 @@ pub enum PlanError {
     Config(#[from] Box<ConfigError>),
     #[error(transparent)]
     Context(#[from] ContextError),
+    #[error("image {image}: {source}")]
+    StapelGit { image: ImageName, source: GitError },
     #[error("{path}: image {image}: {hint}")]
     MissingDockerfile {
         image: ImageName,
@@ -210,6 +221,7 @@ struct Prepared {
     committed: Arc<BuildContext>,
     add_files: Vec<ContextFile>,
     ignore: Arc<Dockerignore>,
+    stapel: Option<Arc<StapelInputs>>,
 }
 
 /// Caches shared between images: a Dockerfile is parsed and a context listed only once.
@@ -374,8 +386,25 @@ fn plan_with(
         .collect();
 
     let mut prepared = Vec::with_capacity(config.images.len());
+    let mut git: Option<Git> = None;
     for image in &config.images {
-        prepared.push(prepare(&mut reader, image, &platform)?);
+        prepared.push(match &image.stapel {
+            Some(stapel) => {
+                let git_error = |source| PlanError::StapelGit {
+                    image: image.name.clone(),
+                    source,
+                };
+                if git.is_none() {
+                    git = Some(Git::open(repo.workdir(), &repo.commit()).map_err(git_error)?);
+                }
+                let git = git.as_ref().expect("opened above");
+                let inputs =
+                    StapelInputs::new((**stapel).clone(), config.build_cache_version.clone(), git)
+                        .map_err(git_error)?;
+                prepare_stapel(image, inputs)
+            }
+            None => prepare(&mut reader, image, &platform)?,
+        });
     }
 
     let edges = dependency_edges(&prepared, &by_name);
@@ -395,9 +424,34 @@ fn plan_with(
     let sets = graph::layers(&edges, &selected, |i| prepared[i].config.name.clone());
 
     let mut digests: BTreeMap<usize, Digest> = BTreeMap::new();
+    let mut stage_lists: BTreeMap<usize, Vec<PlannedStage>> = BTreeMap::new();
+    let head = git2::Oid::from_str(&repo.commit()).map_err(|e| ContextError::Git {
+        repo: repo.workdir().to_path_buf(),
+        message: e.message().to_owned(),
+    })?;
     let mut recorded: BTreeMap<usize, Recorded> = BTreeMap::new();
     for &i in sets.iter().flatten() {
         let p = &prepared[i];
+        if let Some(inputs) = &p.stapel {
+            let digest_of = |name: &ImageName| by_name.get(name).map(|&d| digests[&d].clone());
+            let base = match &inputs.config.from {
+                config::StapelBase::Config(name) => digest_of(name),
+                _ => None,
+            };
+            let imports: BTreeMap<ImageName, Digest> = inputs
+                .imported()
+                .filter_map(|name| Some((name.clone(), digest_of(name)?)))
+                .collect();
+            let resolved = Resolved {
+                base: base.as_ref(),
+                imports: &imports,
+            };
+            let stages = crate::stapel::plan_stages(inputs, &resolved, head);
+            let last = stages.last().expect("the from stage is never empty");
+            digests.insert(i, last.digest.clone());
+            stage_lists.insert(i, stages);
+            continue;
+        }
         let deps = edges[i]
             .iter()
             .map(|&d| {
@@ -442,6 +496,8 @@ fn plan_with(
                     .iter()
                     .map(|&d| prepared[d].config.name.clone())
                     .collect(),
+                stages: stage_lists.get(&i).cloned().unwrap_or_default(),
+                stapel: p.stapel.clone(),
                 storage: None,
                 build: Arc::new(BuildSpec {
                     context_dir: p.context_dir.clone(),
@@ -584,7 +640,36 @@ fn prepare(
         committed: listed,
         add_files,
         ignore,
+        stapel: None,
     })
+}
+
+/// A Stapel image: no Dockerfile and no context, its stages come from `inputs`.
+fn prepare_stapel(image: &ImageConfig, inputs: StapelInputs) -> Prepared {
+    let empty = Arc::new(BuildContext { files: Vec::new() });
+    Prepared {
+        config: image.clone(),
+        dockerfile_bytes: Arc::new(Vec::new()),
+        parsed: Arc::new(Dockerfile {
+            directives: Default::default(),
+            nodes: Vec::new(),
+        }),
+        instruction_lines: Vec::new(),
+        context_dir: String::new(),
+        dockerfile: String::new(),
+        analysis: Analysis {
+            syntax: None,
+            stages: Vec::new(),
+        },
+        target: usize::MAX,
+        closure: Vec::new(),
+        context: Arc::clone(&empty),
+        committed: empty,
+        add_files: Vec::new(),
+        ignore: Arc::new(Dockerignore::default()),
+        features: Vec::new(),
+        stapel: Some(Arc::new(inputs)),
+    }
 }
 
 /// The Dockerfile's features plus werf.yaml's BuildKit-only keys, located at the image's
@@ -628,13 +713,14 @@ fn import_kind(kind: ImportKind) -> &'static str {
 fn dependency_edges(prepared: &[Prepared], by_name: &BTreeMap<&ImageName, usize>) -> graph::Edges {
     let mut edges: graph::Edges = vec![BTreeSet::new(); prepared.len()];
     for (b, pb) in prepared.iter().enumerate() {
-        for dep in &pb.config.dependencies {
-            if let Some(&a) = by_name.get(&dep.image) {
+        for dep in pb.config.needs() {
+            if let Some(&a) = by_name.get(dep) {
                 edges[b].insert(a);
             }
         }
         for (a, pa) in prepared.iter().enumerate() {
             if a != b
+                && pb.stapel.is_none()
                 && pa.dockerfile == pb.dockerfile
                 && pa.target != pb.target
                 && pb.closure.contains(&pa.target)

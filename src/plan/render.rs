@@ -38,6 +38,7 @@ pub fn render_text(plan: &Plan) -> String {
         .iter()
         .map(|img| {
             let dockerfile = match &img.target {
+                _ if img.stapel.is_some() => "(stapel)".to_owned(),
                 Some(t) => format!("{}:{t}", img.dockerfile),
                 None => img.dockerfile.clone(),
             };
@@ -83,6 +84,22 @@ pub fn render_text(plan: &Plan) -> String {
         );
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    for img in plan.images.iter().filter(|img| !img.stages.is_empty()) {
+        out.push_str(&format!("\nStapel stages of image {}:\n", img.name));
+        let width = img
+            .stages
+            .iter()
+            .map(|s| s.name.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for stage in &img.stages {
+            out.push_str(&format!(
+                "  {:width$}  {}\n",
+                stage.name.as_str(),
+                stage.digest
+            ));
+        }
     }
     out
 }

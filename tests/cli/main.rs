@@ -6,4 +6,5 @@ mod explain;
 mod plan_digest;
 mod plan_errors;
 mod plan_output;
+mod plan_stapel;
 mod templates;

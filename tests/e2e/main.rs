@@ -8,4 +8,5 @@ mod buildkit;
 mod common;
 mod explain;
 mod failures;
+mod stapel;
 mod werf_features;

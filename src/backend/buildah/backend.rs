@@ -24,6 +24,8 @@ use crate::config::SecretSource;
 use crate::context::archive::ContextArchive;
 use crate::secret::Credentials;
 
+mod stapel;
+
 /// Build output lines kept for the error message of a failed build.
 const TAIL_LINES: usize = 15;
 
@@ -575,6 +577,14 @@ impl Backend for BuildahBackend {
         tags.sort();
         tags.dedup();
         Ok(tags)
+    }
+
+    async fn run_stage(
+        &self,
+        request: crate::stapel::run::StageRun,
+        log: LogSink,
+    ) -> Result<Built, BackendError> {
+        self.run_stapel_stage(request, log).await
     }
 
     async fn untag(&self, reference: &str) -> Result<(), BackendError> {

@@ -1,0 +1,303 @@
+//! Stapel images end to end on the Docker engine and on buildah: git + shell stages, a later
+//! commit rebuilt as a `gitLatestPatch` stage (deletions included), `stageDependencies`
+//! rerunning `install`, an artifact import, a `build_dir` mount kept between builds, `docker:`
+//! instructions in the image config, the same stage digests on both backends, and the error
+//! for a base image without a shell.
+
+use std::process::Command;
+
+use crate::common::{OPEN, Project, Run, json_file, unique_repo};
+
+/// A busybox base with every applet linked, built by slipway itself as a Dockerfile image.
+const BASE: &str = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCMD [\"sh\"]\n";
+
+const WERF: &str = "project: stapel
+configVersion: 1
+---
+image: base
+dockerfile: base.Dockerfile
+final: false
+---
+artifact: tools
+fromImage: base
+shell:
+  install: mkdir -p /out && echo tool > /out/tool.txt
+---
+image: app
+fromImage: base
+git:
+- add: /src
+  to: /app
+  excludePaths: [skip]
+- add: /deps.txt
+  to: /deps.txt
+  stageDependencies:
+    install: '*'
+shell:
+  install:
+  - cat /deps.txt > /installed-with
+  - date +%s%N >> /cache/runs
+  - wc -l < /cache/runs > /install-count
+import:
+- artifact: tools
+  add: /out
+  to: /tools
+  after: install
+mount:
+- from: build_dir
+  to: /cache
+- from: tmp_dir
+  to: /scratch
+docker:
+  ENV: {MODE: prod}
+  LABEL: {team: stapel}
+  EXPOSE: '8080'
+  WORKDIR: /app
+  USER: '0'
+";
+
+fn project() -> Project {
+    Project::with_files(&[
+        ("werf.yaml", WERF),
+        ("base.Dockerfile", BASE),
+        ("src/a.txt", "one\n"),
+        ("src/gone.txt", "gone\n"),
+        ("src/skip/x.txt", "skipped\n"),
+        ("deps.txt", "v1\n"),
+    ])
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `(stage, "built" | "reused", digest)` of every stage of `image`, in order.
+fn stages(run: &Run, image: &str) -> Vec<(String, String, String)> {
+    let prefix = format!("⛵ image {image}: stage ");
+    run.stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|rest| {
+            let mut words = rest.split_whitespace();
+            let stage = words.next().unwrap().to_owned();
+            let result = words.next().unwrap().to_owned();
+            let reference = rest.rsplit(' ').next().unwrap();
+            let digest = reference.rsplit_once(':').unwrap().1;
+            let digest = digest.split_once('-').unwrap().0.to_owned();
+            (stage, result, digest)
+        })
+        .collect()
+}
+
+fn summary(stages: &[(String, String, String)]) -> Vec<String> {
+    stages.iter().map(|(s, r, _)| format!("{s} {r}")).collect()
+}
+
+fn reference(run: &Run, image: &str) -> String {
+    let needle = format!("│ {image} ");
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&needle))
+        .unwrap_or_else(|| panic!("no summary row for {image}: {}", run.stdout));
+    row.rsplit(' ').next().unwrap().to_owned()
+}
+
+/// Runs `script` in `image` with the engine (pulling it from the registry if needed).
+fn in_image(image: &str, script: &str) -> String {
+    docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        image,
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
+/// The whole story on one backend; returns the first build's stage digests of `app`.
+fn story(backend: &str, env: &[(&str, &str)]) -> Vec<String> {
+    let project = project();
+    let repo = unique_repo(OPEN, &format!("stapel-{backend}"));
+    let report = project.path().join("report.json");
+    let args = [
+        "build",
+        "--backend",
+        backend,
+        "--repo",
+        &repo,
+        "--report-path",
+        report.to_str().unwrap(),
+    ];
+
+    let first = project.slipway(&args, env).ok();
+    let built = stages(&first, "app");
+    // The artifact built the same `from` stage (same base) first.
+    assert_eq!(
+        summary(&built),
+        [
+            "from reused",
+            "gitArchive built",
+            "install built",
+            "dependenciesAfterInstall built",
+            "dockerInstructions built"
+        ],
+        "{}",
+        first.stdout
+    );
+    let image = reference(&first, "app");
+    let v = json_file(&report);
+    assert_eq!(
+        format!(
+            "{}:{}",
+            v["Images"]["app"]["DockerRepo"].as_str().unwrap(),
+            v["Images"]["app"]["DockerTag"].as_str().unwrap()
+        ),
+        image
+    );
+    assert_eq!(v["Images"]["app"]["Rebuilt"], true);
+    assert_eq!(
+        in_image(
+            &image,
+            "ls /app; cat /app/a.txt /installed-with /install-count /tools/tool.txt; echo $MODE; pwd"
+        ),
+        "a.txt\ngone.txt\none\nv1\n1\ntool\nprod\n/app\n"
+    );
+    let config = docker(&[
+        "inspect",
+        &image,
+        "--format",
+        "{{json .Config.Cmd}} {{json .Config.Entrypoint}} {{index .Config.Labels \"team\"}} {{json .Config.ExposedPorts}} {{.Config.User}}",
+    ]);
+    // No ENTRYPOINT: BuildKit writes it as null, buildah as [].
+    let config = config.trim().replace(" null ", " [] ");
+    assert_eq!(config, "[\"sh\"] [] stapel {\"8080/tcp\":{}} 0");
+
+    // Nothing changed: every stage is reused.
+    let again = project.slipway(&args, env).ok();
+    assert!(stages(&again, "app").iter().all(|(_, r, _)| r == "reused"));
+    assert_eq!(again.result_of("app"), "reused");
+
+    // One file changed, one deleted, one added: only a patch stage (and the docker
+    // instructions on top of it) is built; install is not rerun.
+    project.write("src/a.txt", "two\n");
+    std::fs::remove_file(project.path().join("src/gone.txt")).unwrap();
+    project.write("src/new.txt", "new\n");
+    project.commit();
+    let patched = project.slipway(&args, env).ok();
+    assert_eq!(
+        summary(&stages(&patched, "app")),
+        [
+            "from reused",
+            "gitArchive reused",
+            "install reused",
+            "dependenciesAfterInstall reused",
+            "gitLatestPatch built",
+            "dockerInstructions built"
+        ],
+        "{}",
+        patched.stdout
+    );
+    assert_eq!(
+        in_image(
+            &reference(&patched, "app"),
+            "ls /app; cat /app/a.txt /install-count"
+        ),
+        "a.txt\nnew.txt\ntwo\n1\n"
+    );
+
+    // A stageDependencies file changed: install reruns on the files of this commit, and the
+    // build_dir mount still holds the first run's line.
+    project.write("deps.txt", "v2\n");
+    project.commit();
+    let deps = project.slipway(&args, env).ok();
+    assert_eq!(
+        summary(&stages(&deps, "app")),
+        [
+            "from reused",
+            "gitArchive reused",
+            "install built",
+            "dependenciesAfterInstall built",
+            "dockerInstructions built"
+        ],
+        "{}",
+        deps.stdout
+    );
+    assert_eq!(
+        in_image(
+            &reference(&deps, "app"),
+            "ls /app; cat /installed-with /install-count"
+        ),
+        "a.txt\nnew.txt\nv2\n2\n"
+    );
+    built
+        .into_iter()
+        .map(|(s, _, d)| format!("{s} {d}"))
+        .collect()
+}
+
+#[test]
+fn stapel_image_on_the_docker_engine() {
+    story("docker", &[]);
+}
+
+#[test]
+fn stapel_image_with_buildah_has_the_docker_stage_digests() {
+    let root = tempfile::tempdir().unwrap();
+    let env = [
+        ("SLIPWAY_BUILDAH_ROOT", root.path().to_str().unwrap()),
+        ("WERF_BUILDAH_STORAGE_DRIVER", "vfs"),
+    ];
+    let buildah = story("buildah", &env);
+    // The same werf.yaml at the same commit of a fresh project: the Docker engine computes
+    // the same stage digests (commits differ between the two projects, so compare a project's
+    // own first build on both backends).
+    let project = project();
+    let docker_repo = unique_repo(OPEN, "stapel-same-docker");
+    let buildah_repo = unique_repo(OPEN, "stapel-same-buildah");
+    let on_docker = project
+        .slipway(&["build", "--repo", &docker_repo], &[])
+        .ok();
+    let on_buildah = project
+        .slipway(
+            &["build", "--backend", "buildah", "--repo", &buildah_repo],
+            &env,
+        )
+        .ok();
+    let digests = |run: &Run| -> Vec<String> {
+        stages(run, "app")
+            .into_iter()
+            .map(|(s, _, d)| format!("{s} {d}"))
+            .collect()
+    };
+    assert_eq!(digests(&on_docker), digests(&on_buildah));
+    assert_eq!(buildah.len(), digests(&on_docker).len());
+}
+
+#[test]
+fn a_base_image_without_a_shell_is_named() {
+    let werf = "project: noshell\nconfigVersion: 1\n---\nimage: bare\ndockerfile: bare.Dockerfile\nfinal: false\n---\nimage: app\nfromImage: bare\nshell:\n  install: echo hi\n";
+    let project = Project::with_files(&[
+        ("werf.yaml", werf),
+        ("bare.Dockerfile", "FROM scratch\nCOPY werf.yaml /\n"),
+    ]);
+    let repo = unique_repo(OPEN, "stapel-noshell");
+    let run = project.slipway(&["build", "--repo", &repo], &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("image app failed to build at stage install: ")
+            && run.stderr.contains(
+                " has no /bin/sh: slipway runs Stapel shell stages with the image's own POSIX shell (it does not mount werf's stapel toolchain); use a base image that has /bin/sh, or install one in it"
+            ),
+        "{}",
+        run.stderr
+    );
+}
