@@ -175,7 +175,8 @@ fn push_image(repo: &RepoName, tags: &[&str]) -> Pushed {
     let config = format!(
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"salt":"{salt}"}}"#
     );
-    let layer = format!("layer of {salt}").repeat(50);
+    // Big enough that uploads of it overlap in time.
+    let layer = format!("layer of {salt}").repeat(20_000);
     let config_digest = push_blob(repo, config.as_bytes());
     let layer_digest = push_blob(repo, layer.as_bytes());
     let manifest = format!(
@@ -332,6 +333,37 @@ fn copies_within_a_registry_and_across_registries() {
             )
         );
         assert_eq!(client.credentials(OPEN).await.unwrap(), None);
+    });
+}
+
+/// Images copied at the same time share blobs: each blob is copied into the repo once, and
+/// every manifest finds its blobs (docker-registry loses a blob's link when the same blob is
+/// linked into a repo twice at once).
+#[test]
+fn concurrent_copies_sharing_blobs_all_land() {
+    require_registries();
+    let from = unique_repo(OPEN, "copy-shared-src");
+    let pushed = push_image(&from, &["s1"]);
+    let config = tempfile::tempdir().unwrap();
+    let client = logged_in(config.path());
+    rt().block_on(async {
+        let src = ImageRef::new(from.clone(), tag("s1"));
+        for round in 0..6 {
+            let to = unique_repo(AUTH, &format!("copy-shared-{round}"));
+            let targets: Vec<ImageRef> = (0..8)
+                .map(|i| ImageRef::new(to.clone(), tag(&format!("t{i}"))))
+                .collect();
+            let copies = targets.iter().map(|t| client.copy(&src, t));
+            for result in futures_util::future::join_all(copies).await {
+                result.unwrap();
+            }
+            for t in &targets {
+                assert_eq!(
+                    client.describe(t).await.unwrap(),
+                    Some(pushed.expected.clone())
+                );
+            }
+        }
     });
 }
 

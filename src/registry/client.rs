@@ -32,7 +32,15 @@ struct Inner {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     /// Authorization for raw requests by (registry, repo, push).
     authz: Mutex<HashMap<(String, String, bool), Authz>>,
+    /// One copy at a time of a blob into a repo, by (registry, repo, digest): images copied
+    /// together share layers, and a registry that links the same blob into a repo twice at
+    /// once can lose the link (docker-registry's filesystem storage rewrites the link file in
+    /// place, and a manifest pushed meanwhile is refused with MANIFEST_BLOB_UNKNOWN).
+    blob_copies: Mutex<HashMap<BlobInRepo, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// (registry, repo path, digest).
+type BlobInRepo = (String, String, String);
 
 /// One registry as this run reaches it.
 struct Session {
@@ -80,6 +88,7 @@ impl RegistryClient {
                 config,
                 sessions: Mutex::default(),
                 authz: Mutex::default(),
+                blob_copies: Mutex::default(),
             }),
         }
     }
@@ -219,6 +228,14 @@ impl RegistryClient {
         blob: &Descriptor,
     ) -> Result<(), RegistryError> {
         let digest = &blob.digest;
+        let key = (
+            ts.registry.clone(),
+            to.repo.path().to_owned(),
+            digest.clone(),
+        );
+        let copying = Arc::clone(lock(&self.inner.blob_copies).entry(key).or_default());
+        // A copy that waited here finds the blob there.
+        let _copying = copying.lock().await;
         let to_ref = reference(ts, &to.repo, to.tag.as_str());
         let from_ref = reference(fs, &from.repo, from.tag.as_str());
         let exists = ts.oci.blob_exists(&to_ref, digest).await.map_err(|e| {
