@@ -7,7 +7,7 @@ pub mod capability;
 pub mod docker;
 mod select;
 
-pub use select::{SelectedBackend, select};
+pub use select::{SelectedBackend, known_builder, select};
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -49,6 +49,31 @@ pub async fn select(
     }
 }
 
+/// The builder `plan` can check the images against without building: buildah's, asked for
+/// its version, when `flag` or `WERF_BUILDAH_MODE` selects buildah; the classic builder when
+/// it was forced. `None` when only the engine can tell (its version decides), which `build`
+/// checks once it has connected.
+pub async fn known_builder(
+    flag: Option<&str>,
+    docker_builder: &DockerBuilderChoice,
+) -> Result<Option<Builder>, BackendError> {
+    let choice = mode::parse_backend(flag, environment::werf_buildah_mode().as_deref())
+        .map_err(buildah::setup::SetupError::from)?;
+    match (choice, docker_builder) {
+        (BackendChoice::Buildah(requested), _) => {
+            let backend = buildah::from_environment(BuildahRequest {
+                mode: requested,
+                insecure: Vec::new(),
+            })?;
+            Ok(Some(backend.builder().await?))
+        }
+        (BackendChoice::Docker, DockerBuilderChoice::Classic(_)) => {
+            Ok(Some(super::capability::docker_builder(docker_builder, "")))
+        }
+        (BackendChoice::Docker, _) => Ok(None),
+    }
+}
+
 impl Backend for SelectedBackend {
     fn name(&self) -> &'static str {
         match self {

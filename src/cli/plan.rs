@@ -11,7 +11,7 @@ use clap::Args;
 use super::build::{Settings, TagRuleArgs, settings, with_env};
 use super::{DockerBuilderArgs, Output, ProjectArgs};
 use crate::Error;
-use crate::backend::capability::{self, DockerBuilderChoice};
+use crate::backend::capability;
 use crate::build::{self, BuildLog, BuildOptions, PlainLog};
 use crate::ci::{self, CiEnv, CiProvider, CiSelection};
 use crate::environment;
@@ -24,6 +24,10 @@ pub(crate) struct PlanArgs {
     images: Vec<String>,
     #[command(flatten)]
     project: ProjectArgs,
+    /// Build engine whose limits the images are checked against: docker or buildah (default:
+    /// WERF_BUILDAH_MODE decides, else docker).
+    #[arg(long)]
+    backend: Option<String>,
     #[command(flatten)]
     docker_builder: DockerBuilderArgs,
     /// Output format.
@@ -80,10 +84,19 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
-    // Without an engine to ask, only a classic builder the user forced is known here; `build`
-    // checks again against the engine it gets.
-    if let DockerBuilderChoice::Classic(_) = &choice {
-        capability::check(&plan, &capability::docker_builder(&choice, ""))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    // `build` checks again against the engine it gets: only it knows the engine's version.
+    let builder = runtime
+        .block_on(crate::backend::known_builder(
+            args.backend.as_deref(),
+            &choice,
+        ))
+        .map_err(|e| Error::Build(Box::new(e.into())))?;
+    if let Some(builder) = builder {
+        capability::check(&plan, &builder)?;
     }
     let Settings {
         repo,
@@ -128,10 +141,6 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
             secret_env: Default::default(),
         };
         let registry = super::registry_client(args.insecure_registry, registry_credentials);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(Error::Output)?;
         let log: Arc<dyn BuildLog> = Arc::new(PlainLog::default());
         let mut found = runtime
             .block_on(build::lookup(&plan, &options, registry, log))

@@ -411,8 +411,8 @@ fn buildah_concurrent_builders_and_repo_roles() {
     }
 }
 
-/// What buildah 1.28 cannot run is refused before anything is built, with the line, the
-/// feature and buildah's version; what it can run (a cache mount, a secret) builds.
+/// What buildah 1.28 cannot run is refused by `plan` and before anything is built, with the
+/// line, the feature and buildah's version; what it can run (a cache mount, a secret) builds.
 #[test]
 fn buildah_refuses_what_its_version_cannot_run_and_builds_secrets() {
     let werf = "project: bh\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\nsecrets:\n- env: SLIPWAY_BUILDAH_SECRET\n";
@@ -435,15 +435,24 @@ fn buildah_refuses_what_its_version_cannot_run_and_builds_secrets() {
     .lines()
     .find_map(|l| l.strip_prefix("Version:").map(|v| v.trim().to_owned()))
     .unwrap();
-    assert_eq!(
-        run.stderr,
-        format!(
-            "error: Dockerfile:4: image app: `RUN <<EOF` (a heredoc) is not supported by buildah \
-             {version}; build this image with the Docker engine (--backend docker, BuildKit), or \
-             use a buildah that supports it\n"
-        )
+    let expected = format!(
+        "error: Dockerfile:4: image app: `RUN <<EOF` (a heredoc) is not supported by buildah \
+         {version}; build this image with the Docker engine (--backend docker, BuildKit), or use \
+         a buildah that supports it\n"
     );
+    assert_eq!(run.stderr, expected);
     assert!(tags(&repo).is_empty(), "nothing was built");
+    // `plan` refuses the same, by the flag or by werf's variable, without a repo.
+    for (args, extra) in [
+        (&["plan", "--backend", "buildah"][..], None),
+        (&["plan"][..], Some(("WERF_BUILDAH_MODE", "auto"))),
+    ] {
+        let mut env = storage.env();
+        env.extend(extra);
+        let run = project.slipway(args, &env);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr, expected, "{args:?}");
+    }
 
     let mounts = "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=cache,target=/cache --mount=type=secret,id=SLIPWAY_BUILDAH_SECRET [\"/bin/busybox\", \"sh\", \"-c\", \"test $(/bin/busybox wc -c < /run/secrets/SLIPWAY_BUILDAH_SECRET) -eq 20 && touch /cache/x\"]\n";
     project.write("Dockerfile", mounts);
