@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::{ImageRef, RegistryHost};
+use super::github_output::Annotation;
+use super::{ImageRef, PipelineInfo, RegistryHost};
 use crate::names::ImageName;
 
 /// GitLab rejects dotenv reports over 5 KB.
@@ -209,6 +210,51 @@ pub fn annotations_json(
     Ok(json)
 }
 
+/// The longest label a failure link gets: the job log holds the whole message.
+const FAILURE_LABEL_CHARS: usize = 300;
+
+/// `slipway build failed`: a link per error, labelled `<file>:<line>: <title>: <message's first
+/// line>` and pointing at that line of the commit's file (else at the job's log).
+pub fn failure_annotations(
+    errors: &[Annotation],
+    info: &PipelineInfo,
+) -> Result<String, AnnotationsError> {
+    let links = errors
+        .iter()
+        .map(|a| {
+            let mut label = String::new();
+            if let Some(file) = &a.file {
+                label.push_str(file);
+                if let Some(line) = a.line {
+                    label.push_str(&format!(":{line}"));
+                }
+                label.push_str(": ");
+            }
+            if let Some(title) = &a.title {
+                label.push_str(title);
+                label.push_str(": ");
+            }
+            label.push_str(a.message.lines().next().unwrap_or_default());
+            if label.chars().count() > FAILURE_LABEL_CHARS {
+                label = label.chars().take(FAILURE_LABEL_CHARS - 1).collect();
+                label.push('…');
+            }
+            let url = match &a.file {
+                Some(file) => {
+                    let anchor = a.line.map(|l| format!("#L{l}")).unwrap_or_default();
+                    format!("{}/-/blob/{}/{file}{anchor}", info.project_url, info.sha)
+                }
+                None => info
+                    .job_url
+                    .clone()
+                    .unwrap_or_else(|| info.project_url.clone()),
+            };
+            ExternalLink { label, url }
+        })
+        .collect();
+    annotations_json(&[("slipway build failed".to_owned(), links)])
+}
+
 /// A web page for a published reference: the project's container registry page when the image
 /// is in this GitLab's registry, the Docker Hub page for Docker Hub, else `https://<repo>`
 /// (which ghcr.io and most registries with a UI redirect to it).
@@ -315,6 +361,55 @@ fn image_links(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ci::github_output::Severity;
+    use crate::ci::test_support::{SHA, env};
+
+    #[test]
+    fn a_failure_links_to_its_line_of_the_commit() {
+        let info = crate::ci::gitlab::read(&env(&[
+            ("CI_COMMIT_SHA", SHA),
+            ("CI_PROJECT_URL", "https://gl.example.com/g/app"),
+            ("CI_PIPELINE_SOURCE", "push"),
+            ("CI_COMMIT_BRANCH", "main"),
+            ("CI_JOB_URL", "https://gl.example.com/g/app/-/jobs/9"),
+        ]))
+        .unwrap();
+        let error = |file: Option<&str>, line: Option<u32>, message: &str| {
+            let mut a = Annotation::new(Severity::Error, message);
+            a.title = Some("image app failed to build".to_owned());
+            a.file = file.map(str::to_owned);
+            a.line = line;
+            a
+        };
+        let long = "x".repeat(400);
+        let cases = [
+            (
+                error(Some("web/Dockerfile"), Some(7), "exit code: 7\nmore"),
+                "web/Dockerfile:7: image app failed to build: exit code: 7".to_owned(),
+                format!("https://gl.example.com/g/app/-/blob/{SHA}/web/Dockerfile#L7"),
+            ),
+            (
+                error(Some("Dockerfile"), None, "no step"),
+                "Dockerfile: image app failed to build: no step".to_owned(),
+                format!("https://gl.example.com/g/app/-/blob/{SHA}/Dockerfile"),
+            ),
+            (
+                error(None, None, &long),
+                format!("image app failed to build: {}…", &long[..272]),
+                "https://gl.example.com/g/app/-/jobs/9".to_owned(),
+            ),
+        ];
+        for (annotation, label, url) in cases {
+            let json = failure_annotations(std::slice::from_ref(&annotation), &info).unwrap();
+            let expected = serde_json::json!({
+                "slipway build failed": [{"external_link": {"label": label, "url": url}}]
+            });
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+                expected
+            );
+        }
+    }
 
     #[test]
     fn rebuild_reasons_get_their_own_section() {

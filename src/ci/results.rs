@@ -19,6 +19,9 @@ pub struct CiResults<'a> {
     pub failure: Option<&'a BuildError>,
     /// Warnings logged during the run.
     pub warnings: Vec<Annotation>,
+    /// The project directory relative to the repository's root ("" at the root): CI systems
+    /// place annotations by repository paths, and Dockerfile paths are the project's.
+    pub project_prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +67,13 @@ impl CiResults<'_> {
         let mut out = Vec::new();
         if let Some(e) = self.failure {
             failure_annotations(e, &mut out);
+            for a in &mut out {
+                if let Some(file) = &mut a.file
+                    && !self.project_prefix.is_empty()
+                {
+                    *file = format!("{}/{file}", self.project_prefix);
+                }
+            }
         }
         out.extend(self.warnings.iter().cloned());
         out
@@ -171,6 +181,15 @@ pub fn gitlab(
 ) -> Result<Vec<String>, ResultsError> {
     let mut warnings = Vec::new();
     if results.outcome.is_none() {
+        if let Some(path) = annotations {
+            let errors: Vec<Annotation> = results
+                .annotations()
+                .into_iter()
+                .filter(|a| a.severity == Severity::Error)
+                .collect();
+            let json = gitlab_output::failure_annotations(&errors, info)?;
+            write("GitLab annotations report", path, &json)?;
+        }
         return Ok(warnings);
     }
     let images = results.images();

@@ -253,6 +253,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
         .build()
         .map_err(Error::Output)?;
     let plan_block = plan::render_plan_block(&plan);
+    let project_prefix = plan.project_prefix();
     let result = runtime.block_on(async {
         let backend = crate::backend::select(
             args.backend.as_deref(),
@@ -273,6 +274,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<(), Error> {
             outcome: result.as_ref().ok(),
             failure: result.as_ref().err().map(|e| e.as_ref()),
             warnings: ci_log.warnings(),
+            project_prefix,
         };
         let written = match info.provider {
             CiProvider::GitHub => results::github(&ci_results, &env),

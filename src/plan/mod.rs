@@ -6,7 +6,7 @@ mod graph;
 mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -145,6 +145,22 @@ pub struct Plan {
     /// Things the user should know (uncommitted changes left out of a build).
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The project directory relative to the repository's root, with '/' separators ("" when
+    /// the project is the repository).
+    pub fn project_prefix(&self) -> String {
+        let relative = self
+            .project_dir
+            .strip_prefix(&self.repo_dir)
+            .unwrap_or(Path::new(""));
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        parts.join("/")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -259,6 +259,71 @@ fn failing_run_names_its_line_in_the_error_and_the_github_annotation() {
     );
 }
 
+/// In GitLab the failing line becomes the annotations report's link to that line of the
+/// commit, with the repository's path of a project in a subdirectory.
+#[test]
+fn failing_run_names_its_line_in_the_gitlab_annotations() {
+    let dockerfile = "FROM scratch\n\
+                      COPY busybox /bin/busybox\n\
+                      COPY busybox /bin/sh\n\
+                      RUN /bin/busybox echo about to fail && exit 7\n";
+    let project = Project::with_files(&[("svc/werf.yaml", WERF), ("svc/Dockerfile", dockerfile)]);
+    std::fs::copy(
+        project.path().join("busybox"),
+        project.path().join("svc/busybox"),
+    )
+    .unwrap();
+    project.commit();
+    let repo = unique_repo(OPEN, "bk-gl-fail");
+    let sha = crate::common::git(project.path(), &["rev-parse", "HEAD"]);
+    let annotations = project.path().join("annotations.json");
+    let run = project.slipway(
+        &[
+            "build",
+            "--dir",
+            "svc",
+            "--repo",
+            &repo,
+            "--gitlab-annotations",
+            annotations.to_str().unwrap(),
+        ],
+        &[
+            ("GITLAB_CI", "true"),
+            ("CI_COMMIT_SHA", sha.trim()),
+            ("CI_PROJECT_URL", "https://gitlab.example/acme/demo"),
+            ("CI_PIPELINE_SOURCE", "push"),
+            ("CI_COMMIT_BRANCH", "main"),
+            ("CI_JOB_URL", "https://gitlab.example/acme/demo/-/jobs/9"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: image app failed to build at Dockerfile:4: failed to solve: "),
+        "{}",
+        run.stderr
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&annotations).unwrap()).unwrap();
+    let links = report["slipway build failed"].as_array().unwrap();
+    assert_eq!(links.len(), 1, "{report}");
+    let link = &links[0]["external_link"];
+    assert!(
+        link["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("svc/Dockerfile:4: image app failed to build: failed to solve: "),
+        "{link}"
+    );
+    assert_eq!(
+        link["url"],
+        format!(
+            "https://gitlab.example/acme/demo/-/blob/{}/svc/Dockerfile#L4",
+            sha.trim()
+        )
+    );
+}
+
 #[test]
 fn classic_builder_refuses_buildkit_features_at_plan_time() {
     let dockerfile = "FROM scratch\n\
