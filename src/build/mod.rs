@@ -388,19 +388,55 @@ pub async fn lookup(
         options.stapel_dirs.clone(),
     )
     .await?;
+    // Stapel images in dependency order: an image's stages depend on the final stages its base
+    // and imports resolve to.
+    let mut digests: BTreeMap<ImageName, Digest> = plan
+        .images
+        .iter()
+        .map(|i| (i.name.clone(), i.digest.clone()))
+        .collect();
+    let mut stapel = BTreeMap::new();
+    for image in plan.sets.iter().flatten().filter_map(|n| plan.image(n)) {
+        if image.stapel.is_none() {
+            continue;
+        }
+        let (stages, stored) = store.resolve_stapel(plan, image, &digests).await?;
+        let last = stages.last().expect("the from stage is never empty");
+        digests.insert(image.name.clone(), last.digest.clone());
+        stapel.insert(image.name.clone(), (stages, stored));
+    }
     let mut out = BTreeMap::new();
     for image in &plan.images {
-        let located = store
-            .locate(&image.digest)
-            .expect("a store with repos locates");
-        let (status, existing, stage) = match &located {
-            publish::Located::Primary(s) => {
-                ("reuse", Some(format!("{primary}:{s}")), s.to_string())
-            }
-            publish::Located::Elsewhere { repo, stage, .. } => {
-                ("copy", Some(format!("{repo}:{stage}")), stage.to_string())
-            }
-            publish::Located::Missing => ("build", None, format!("{}-<new>", image.digest)),
+        let (status, existing, stage, stages) = match stapel.remove(&image.name) {
+            Some((stages, Some(tag))) => (
+                "reuse",
+                Some(format!("{primary}:{tag}")),
+                tag.to_string(),
+                Some(stages),
+            ),
+            Some((stages, None)) => (
+                "build",
+                None,
+                format!("{}-<new>", digests[&image.name]),
+                Some(stages),
+            ),
+            None => match store
+                .locate(&image.digest)
+                .expect("a store with repos locates")
+            {
+                publish::Located::Primary(s) => {
+                    ("reuse", Some(format!("{primary}:{s}")), s.to_string(), None)
+                }
+                publish::Located::Elsewhere { repo, stage, .. } => (
+                    "copy",
+                    Some(format!("{repo}:{stage}")),
+                    stage.to_string(),
+                    None,
+                ),
+                publish::Located::Missing => {
+                    ("build", None, format!("{}-<new>", image.digest), None)
+                }
+            },
         };
         let mut tags = vec![format!("{primary}:{stage}")];
         let target = match (&final_repo, image.is_final) {
@@ -421,6 +457,7 @@ pub async fn lookup(
                 status,
                 existing_tag: existing,
                 tags,
+                stages,
             },
         );
     }

@@ -147,6 +147,9 @@ pub(crate) fn run(args: PlanArgs) -> Result<(), Error> {
             .map_err(|e| Error::Build(Box::new(e)))?;
         for image in &mut plan.images {
             image.storage = found.remove(&image.name);
+            if let Some(stages) = image.storage.as_mut().and_then(|s| s.stages.take()) {
+                image.stages = stages;
+            }
         }
     }
     let text = match args.output {

@@ -90,6 +90,10 @@ pub struct Storage {
     /// Every `<repo>:<tag>` the image will have: its stage (`<digest>-<new>` when still to be
     /// built: the milliseconds are fixed at publication), the final-repo copy, custom tags.
     pub tags: Vec<String>,
+    /// A Stapel image's stages as `build` will meet them at this commit (a later commit reuses
+    /// stages of earlier ones and adds a patch stage), each reused or built.
+    #[serde(skip)]
+    pub stages: Option<Vec<crate::stapel::PlannedStage>>,
 }
 
 /// How to build one image: its context, Dockerfile and build settings.
@@ -148,6 +152,10 @@ pub struct Plan {
 }
 
 impl Plan {
+    pub fn image(&self, name: &ImageName) -> Option<&PlannedImage> {
+        self.images.iter().find(|i| &i.name == name)
+    }
+
     /// The project directory relative to the repository's root, with '/' separators ("" when
     /// the project is the repository).
     pub fn project_prefix(&self) -> String {

@@ -94,8 +94,13 @@ pub fn render_text(plan: &Plan) -> String {
             .max()
             .unwrap_or(0);
         for stage in &img.stages {
+            let status = match (stage.status, &stage.existing_tag) {
+                (Some(status), Some(tag)) => format!("  {status} {tag}"),
+                (Some(status), None) => format!("  {status}"),
+                (None, _) => String::new(),
+            };
             out.push_str(&format!(
-                "  {:width$}  {}\n",
+                "  {:width$}  {}{status}\n",
                 stage.name.as_str(),
                 stage.digest
             ));

@@ -128,6 +128,12 @@ impl fmt::Display for StageName {
 pub struct PlannedStage {
     pub name: StageName,
     pub digest: Digest,
+    /// With a repo: "reuse" (the stage is in storage) or "build".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// With a repo: `<repo>:<tag>` of the stored stage that is reused.
+    #[serde(rename = "existingTag", skip_serializing_if = "Option::is_none")]
+    pub existing_tag: Option<String>,
 }
 
 /// What the digests of one Stapel image depend on beside its own config.
@@ -362,6 +368,8 @@ pub fn plan_stages(inputs: &StapelInputs, resolved: &Resolved<'_>, head: Oid) ->
         stages.push(PlannedStage {
             name: stage,
             digest: digest.clone(),
+            status: None,
+            existing_tag: None,
         });
         prev = Some(After {
             digest,

@@ -109,6 +109,39 @@ fn reference(run: &Run, image: &str) -> String {
     row.rsplit(' ').next().unwrap().to_owned()
 }
 
+/// `plan --repo`'s stages of `app` (`"<stage> <status>"`, each stage's existing tag checked
+/// to be in the repo) and the image's `"<status>[ <existing tag>]"`.
+fn plan_stages(project: &Project, repo: &str) -> (Vec<String>, String) {
+    let run = project
+        .slipway(&["plan", "--repo", repo, "--output", "json"], &[])
+        .ok();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let app = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "app")
+        .unwrap();
+    let stages = app["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let status = s["status"].as_str().unwrap();
+            if status == "reuse" {
+                let tag = s["existingTag"].as_str().unwrap();
+                assert!(tag.starts_with(&format!("{repo}:{}-", s["digest"].as_str().unwrap())));
+            }
+            format!("{} {status}", s["name"].as_str().unwrap())
+        })
+        .collect();
+    let status = match app["existingTag"].as_str() {
+        Some(tag) => format!("{} {tag}", app["status"].as_str().unwrap()),
+        None => app["status"].as_str().unwrap().to_owned(),
+    };
+    (stages, status)
+}
+
 /// Runs `script` in `image` with the engine (pulling it from the registry if needed).
 fn in_image(image: &str, script: &str) -> String {
     docker(&[
@@ -192,7 +225,27 @@ fn story(backend: &str, env: &[(&str, &str)]) -> Vec<String> {
     std::fs::remove_file(project.path().join("src/gone.txt")).unwrap();
     project.write("src/new.txt", "new\n");
     project.commit();
+    // plan says so first, stage by stage.
+    let planned = plan_stages(&project, &repo);
+    assert_eq!(
+        planned.0,
+        [
+            "from reuse",
+            "gitArchive reuse",
+            "install reuse",
+            "dependenciesAfterInstall reuse",
+            "gitLatestPatch build",
+            "dockerInstructions build"
+        ]
+    );
+    assert_eq!(planned.1, "build");
     let patched = project.slipway(&args, env).ok();
+    let planned = plan_stages(&project, &repo);
+    assert!(
+        planned.0.iter().all(|s| s.ends_with(" reuse")),
+        "{planned:?}"
+    );
+    assert_eq!(planned.1, format!("reuse {}", reference(&patched, "app")));
     assert_eq!(
         summary(&stages(&patched, "app")),
         [

@@ -20,7 +20,9 @@ use crate::registry::{ImageRef, RepoName};
 use crate::stapel::git::{Git, Patch};
 use crate::stapel::recipe::{self, Recipe};
 use crate::stapel::run::StageRun;
-use crate::stapel::{After, Resolved, StageName, StapelInputs, dependencies, stage_digest};
+use crate::stapel::{
+    After, PlannedStage, Resolved, StageName, StapelInputs, dependencies, stage_digest,
+};
 use crate::storage::StageTag;
 
 use super::Published;
@@ -44,6 +46,39 @@ struct Done {
     reference: String,
 }
 
+/// One stage as a build meets it (see [`Store::step`]).
+struct Step<'c> {
+    digest: Digest,
+    is_git: bool,
+    /// The commit the previous stage holds.
+    prev_commit: Option<Oid>,
+    /// The git patches of a patch stage, per mapping.
+    patches: Option<Vec<(&'c GitMapping, Patch)>>,
+    /// The oldest stored stage it may reuse, with the commit that stage holds.
+    found: Option<(StageTag, Option<Oid>)>,
+}
+
+/// The base image's and the imported images' final stage digests, as `digest_of` gives them.
+fn resolved_inputs(
+    inputs: &StapelInputs,
+    digest_of: impl Fn(&ImageName) -> Option<Digest>,
+) -> (Option<Digest>, BTreeMap<ImageName, Digest>) {
+    let base = match &inputs.config.from {
+        StapelBase::Config(name) => digest_of(name),
+        _ => None,
+    };
+    let imports = inputs
+        .imported()
+        .filter_map(|n| Some((n.clone(), digest_of(n)?)))
+        .collect();
+    (base, imports)
+}
+
+/// The backend that reads local storage; only a build, which has one, uses local storage.
+fn local<B: Backend>(backend: Option<&B>) -> &B {
+    backend.expect("local storage is read through the build's backend")
+}
+
 fn stapel_error(image: &ImageName, message: String) -> BuildError {
     BuildError::Backend(BackendError::BuildFailed {
         image: image.clone(),
@@ -58,10 +93,10 @@ impl Store {
     /// Every stage tag of the storage, oldest first per digest.
     async fn stage_tags<B: Backend>(
         &self,
-        backend: &B,
+        backend: Option<&B>,
     ) -> Result<HashMap<Digest, Vec<StageTag>>, BuildError> {
         let tags: Vec<String> = match &self.kind {
-            Kind::Local { project } => backend.local_tags(project).await?,
+            Kind::Local { project } => local(backend).local_tags(project).await?,
             Kind::Repo { repos, .. } => self
                 .registry
                 .list_tags(&repos.primary)
@@ -90,11 +125,11 @@ impl Store {
     /// The commit label of a stored stage.
     async fn stored_commit<B: Backend>(
         &self,
-        backend: &B,
+        backend: Option<&B>,
         tag: &StageTag,
     ) -> Result<Option<Oid>, BuildError> {
         let labels = match &self.kind {
-            Kind::Local { .. } => backend
+            Kind::Local { .. } => local(backend)
                 .inspect(&self.reference(tag))
                 .await?
                 .map(|i| i.labels),
@@ -111,7 +146,7 @@ impl Store {
     /// The oldest stored stage of `digest` this build may use.
     async fn find_stage<B: Backend>(
         &self,
-        backend: &B,
+        backend: Option<&B>,
         stored: &HashMap<Digest, Vec<StageTag>>,
         git: &Git,
         digest: &Digest,
@@ -131,6 +166,114 @@ impl Store {
         Ok(None)
     }
 
+    /// The stage `stage` of `image` after `prev`: its digest, the patches of a patch stage, and
+    /// the stored stage it may reuse; `None` when the stage is empty and skipped.
+    #[allow(clippy::too_many_arguments)]
+    async fn step<'c, B: Backend>(
+        &self,
+        backend: Option<&B>,
+        stored: &HashMap<Digest, Vec<StageTag>>,
+        git: &Git,
+        image: &ImageName,
+        inputs: &'c StapelInputs,
+        resolved: &Resolved<'_>,
+        stage: StageName,
+        prev: Option<&After>,
+    ) -> Result<Option<Step<'c>>, BuildError> {
+        let git_error = |e: crate::stapel::git::GitError| stapel_error(image, e.to_string());
+        let prev_commit = prev.and_then(|p| p.commit);
+        let patches: Option<Vec<(&GitMapping, Patch)>> = match (stage, prev_commit) {
+            (StageName::GitCache | StageName::GitLatestPatch, Some(from)) => Some(
+                inputs
+                    .config
+                    .git
+                    .iter()
+                    .map(|m| Ok((m, git.patch(from, m)?)))
+                    .collect::<Result<_, _>>()
+                    .map_err(git_error)?,
+            ),
+            _ => None,
+        };
+        let combined = patches.as_ref().map(|list| combine(list));
+        let Some(deps_text) = dependencies(stage, inputs, resolved, combined.as_ref()) else {
+            return Ok(None);
+        };
+        let digest = stage_digest(stage, &deps_text, prev);
+        let is_git = stage.is_git(inputs.has_git());
+        let found = self
+            .find_stage(backend, stored, git, &digest, is_git, prev_commit)
+            .await?;
+        Ok(Some(Step {
+            digest,
+            is_git,
+            prev_commit,
+            patches,
+            found,
+        }))
+    }
+
+    /// The stages `build` would go through for `image` and which of them are in storage, without
+    /// building anything; `digests` holds the final stage digest of every image it depends on.
+    /// With them the stored last stage when every stage is stored (nothing would be built).
+    pub async fn resolve_stapel(
+        &self,
+        plan: &Plan,
+        image: &PlannedImage,
+        digests: &BTreeMap<ImageName, Digest>,
+    ) -> Result<(Vec<PlannedStage>, Option<StageTag>), BuildError> {
+        let inputs = image.stapel.as_deref().expect("a Stapel image");
+        let git = Git::open(&plan.repo_dir, &plan.commit)
+            .map_err(|e| stapel_error(&image.name, e.to_string()))?;
+        let (base, imports) = resolved_inputs(inputs, |name| digests.get(name).cloned());
+        let resolved = Resolved {
+            base: base.as_ref(),
+            imports: &imports,
+        };
+        // Only a repo is looked up here (plan has no engine): local storage needs none.
+        let none = None::<&crate::backend::SelectedBackend>;
+        let stored = self.stage_tags(none).await?;
+        let mut prev: Option<After> = None;
+        let mut stages = Vec::new();
+        let mut all_stored = true;
+        let mut last_tag = None;
+        for stage in StageName::ALL {
+            let Some(step) = self
+                .step(
+                    none,
+                    &stored,
+                    &git,
+                    &image.name,
+                    inputs,
+                    &resolved,
+                    stage,
+                    prev.as_ref(),
+                )
+                .await?
+            else {
+                continue;
+            };
+            all_stored &= step.found.is_some();
+            let (commit, existing) = match &step.found {
+                Some((tag, commit)) => (*commit, Some(self.reference(tag))),
+                None if step.is_git => (Some(git.head()), None),
+                None => (step.prev_commit, None),
+            };
+            last_tag = step.found.map(|(tag, _)| tag);
+            stages.push(PlannedStage {
+                name: stage,
+                digest: step.digest.clone(),
+                status: Some(if existing.is_some() { "reuse" } else { "build" }),
+                existing_tag: existing,
+            });
+            prev = Some(After {
+                digest: step.digest,
+                commit,
+                git: step.is_git,
+            });
+        }
+        Ok((stages, last_tag.filter(|_| all_stored)))
+    }
+
     /// Builds, reuses and publishes every stage of a Stapel image.
     pub(super) async fn publish_stapel<B: Backend>(
         &self,
@@ -141,47 +284,41 @@ impl Store {
         log: &Arc<dyn BuildLog>,
     ) -> Result<(StageTag, Outcome), BuildError> {
         let inputs = image.stapel.as_deref().expect("a Stapel image");
-        let git_error = |e: crate::stapel::git::GitError| stapel_error(&image.name, e.to_string());
-        let git = Git::open(&plan.repo_dir, &plan.commit).map_err(git_error)?;
-        let config = &inputs.config;
-        let digest_of = |name: &ImageName| deps.get(name).map(|p| p.stage.digest.clone());
-        let base = match &config.from {
-            StapelBase::Config(name) => digest_of(name),
-            _ => None,
-        };
-        let imports: BTreeMap<ImageName, Digest> = inputs
-            .imported()
-            .filter_map(|n| Some((n.clone(), digest_of(n)?)))
-            .collect();
+        let git = Git::open(&plan.repo_dir, &plan.commit)
+            .map_err(|e| stapel_error(&image.name, e.to_string()))?;
+        let (base, imports) = resolved_inputs(inputs, |name| {
+            deps.get(name).map(|p| p.stage.digest.clone())
+        });
         let resolved = Resolved {
             base: base.as_ref(),
             imports: &imports,
         };
-        let mut stored = self.stage_tags(backend).await?;
+        let mut stored = self.stage_tags(Some(backend)).await?;
         let mut prev: Option<Done> = None;
         let mut built_any = false;
         for stage in StageName::ALL {
-            let prev_commit = prev.as_ref().and_then(|p| p.after.commit);
-            let patches: Option<Vec<(&GitMapping, Patch)>> = match (stage, prev_commit) {
-                (StageName::GitCache | StageName::GitLatestPatch, Some(from)) => Some(
-                    config
-                        .git
-                        .iter()
-                        .map(|m| Ok((m, git.patch(from, m)?)))
-                        .collect::<Result<_, _>>()
-                        .map_err(git_error)?,
-                ),
-                _ => None,
-            };
-            let combined = patches.as_ref().map(|list| combine(list));
-            let Some(deps_text) = dependencies(stage, inputs, &resolved, combined.as_ref()) else {
+            let Some(step) = self
+                .step(
+                    Some(backend),
+                    &stored,
+                    &git,
+                    &image.name,
+                    inputs,
+                    &resolved,
+                    stage,
+                    prev.as_ref().map(|p| &p.after),
+                )
+                .await?
+            else {
                 continue;
             };
-            let digest = stage_digest(stage, &deps_text, prev.as_ref().map(|p| &p.after));
-            let is_git = stage.is_git(inputs.has_git());
-            let found = self
-                .find_stage(backend, &stored, &git, &digest, is_git, prev_commit)
-                .await?;
+            let Step {
+                digest,
+                is_git,
+                prev_commit,
+                patches,
+                found,
+            } = step;
             let done = match found {
                 Some((tag, commit)) => {
                     log.info(&format!(
