@@ -122,17 +122,28 @@ fn plan_stages(project: &Project, repo: &str) -> (Vec<String>, String) {
         .iter()
         .find(|i| i["name"] == "app")
         .unwrap();
-    let stages = app["stages"]
-        .as_array()
-        .unwrap()
+    let text = project.slipway(&["plan", "--repo", repo], &[]).ok().stdout;
+    let list = app["stages"].as_array().unwrap();
+    let width = list
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().len())
+        .max()
+        .unwrap();
+    let stages = list
         .iter()
         .map(|s| {
+            let name = s["name"].as_str().unwrap();
+            let digest = s["digest"].as_str().unwrap();
             let status = s["status"].as_str().unwrap();
-            if status == "reuse" {
-                let tag = s["existingTag"].as_str().unwrap();
-                assert!(tag.starts_with(&format!("{repo}:{}-", s["digest"].as_str().unwrap())));
-            }
-            format!("{} {status}", s["name"].as_str().unwrap())
+            let line = match s["existingTag"].as_str() {
+                Some(tag) => {
+                    assert!(tag.starts_with(&format!("{repo}:{digest}-")), "{tag}");
+                    format!("  {name:width$}  {digest}  {status} {tag}\n")
+                }
+                None => format!("  {name:width$}  {digest}  {status}\n"),
+            };
+            assert!(text.contains(&line), "{line:?} in\n{text}");
+            format!("{name} {status}")
         })
         .collect();
     let status = match app["existingTag"].as_str() {
