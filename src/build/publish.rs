@@ -91,6 +91,19 @@ impl Published {
     pub fn reference(&self) -> String {
         format!("{}:{}", self.repo, self.tag)
     }
+
+    /// What a dependency import of this image passes on: its stage in the primary repo (as
+    /// werf passes the stage image), or a part of it.
+    pub fn import_value(&self, kind: ImportKind) -> String {
+        let (repo, tag) = self.primary.rsplit_once(':').unwrap_or((&self.primary, ""));
+        match kind {
+            ImportKind::ImageName => self.primary.clone(),
+            ImportKind::ImageTag => tag.to_owned(),
+            ImportKind::ImageRepo => repo.to_owned(),
+            ImportKind::ImageId => self.image_id.clone(),
+            ImportKind::ImageDigest => self.manifest_digest.clone(),
+        }
+    }
 }
 
 enum Kind {
@@ -555,15 +568,7 @@ impl Store {
         let mut build_args = spec.args.clone();
         for (dep, kind, arg) in &spec.imports {
             if let Some(p) = deps.get(dep) {
-                let (repo, tag) = p.primary.rsplit_once(':').unwrap_or((&p.primary, ""));
-                let value = match kind {
-                    ImportKind::ImageName => p.primary.clone(),
-                    ImportKind::ImageTag => tag.to_owned(),
-                    ImportKind::ImageRepo => repo.to_owned(),
-                    ImportKind::ImageId => p.image_id.clone(),
-                    ImportKind::ImageDigest => p.manifest_digest.clone(),
-                };
-                build_args.insert(arg.clone(), value);
+                build_args.insert(arg.clone(), p.import_value(*kind));
             }
         }
         let mut registry_credentials = BTreeMap::new();

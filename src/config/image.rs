@@ -497,7 +497,7 @@ fn read_imports(
         };
         imports.push(Import {
             kind,
-            target_build_arg,
+            target: target_build_arg,
         });
     }
     Ok(imports)
@@ -574,7 +574,7 @@ fn check_build_args(fields: &Fields, config: &ImageConfig) -> Result<(), ConfigE
     let mut imported: Vec<(&str, usize, usize)> = Vec::new();
     for (d, dependency) in config.dependencies.iter().enumerate() {
         for (i, import) in dependency.imports.iter().enumerate() {
-            let arg = import.target_build_arg.as_str();
+            let arg = import.target.as_str();
             let first_line = if config.args.contains_key(arg) {
                 Some(fields.key_pos(&[Step::Key("args"), Step::Key(arg)]).line)
             } else {

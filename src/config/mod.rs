@@ -124,10 +124,12 @@ pub struct Dependency {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
     pub kind: ImportKind,
-    pub target_build_arg: String,
+    /// What receives the value: a build arg (`targetBuildArg`, Dockerfile images) or an
+    /// environment variable (`targetEnv`, Stapel images).
+    pub target: String,
 }
 
-/// What a dependency import passes in a build arg (werf's `ImageName`, …, `ImageDigest`).
+/// What a dependency import passes on (werf's `ImageName`, …, `ImageDigest`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
     ImageName,
@@ -135,6 +137,16 @@ pub enum ImportKind {
     ImageRepo,
     ImageId,
     ImageDigest,
+}
+
+impl ImportKind {
+    /// werf's name of the type, as werf.yaml writes it.
+    pub fn as_str(self) -> &'static str {
+        keys::IMPORT_TYPES
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map_or("", |(name, _)| name)
+    }
 }
 
 /// Finds and reads the config file named by `request`, rendering it as werf does first.

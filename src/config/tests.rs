@@ -190,7 +190,7 @@ dependencies: ~
                 .into_iter()
                 .map(|(kind, arg)| Import {
                     kind,
-                    target_build_arg: arg.to_owned(),
+                    target: arg.to_owned(),
                 })
                 .collect(),
             },

@@ -486,7 +486,7 @@ fn plan_with(
                     .iter()
                     .filter(|dep| &dep.image == name)
                     .flat_map(|dep| &dep.imports)
-                    .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
+                    .map(|i| format!("{}:{}", i.kind.as_str(), i.target))
                     .collect();
                 (name.clone(), digests[&d].clone(), imports)
             })
@@ -537,7 +537,7 @@ fn plan_with(
                         .flat_map(|d| {
                             d.imports
                                 .iter()
-                                .map(|i| (d.image.clone(), i.kind, i.target_build_arg.clone()))
+                                .map(|i| (d.image.clone(), i.kind, i.target.clone()))
                         })
                         .collect(),
                     add_host: p.config.add_host.clone(),
@@ -620,8 +620,8 @@ fn prepare(
     for dep in &image.dependencies {
         for import in &dep.imports {
             args.insert(
-                import.target_build_arg.clone(),
-                format!("<{} of image {}>", import_kind(import.kind), dep.image),
+                import.target.clone(),
+                format!("<{} of image {}>", import.kind.as_str(), dep.image),
             );
         }
     }
@@ -720,16 +720,6 @@ fn with_werf_features(
         });
     }
     out
-}
-
-fn import_kind(kind: ImportKind) -> &'static str {
-    match kind {
-        ImportKind::ImageName => "ImageName",
-        ImportKind::ImageTag => "ImageTag",
-        ImportKind::ImageRepo => "ImageRepo",
-        ImportKind::ImageId => "ImageID",
-        ImportKind::ImageDigest => "ImageDigest",
-    }
 }
 
 /// B depends on A when werf.yaml says so, or when both use the same Dockerfile and B's target
@@ -898,7 +888,7 @@ fn werf_section_hash(c: &ImageConfig) -> String {
             let imports: Vec<String> = d
                 .imports
                 .iter()
-                .map(|i| format!("{}:{}", import_kind(i.kind), i.target_build_arg))
+                .map(|i| format!("{}:{}", i.kind.as_str(), i.target))
                 .collect();
             format!("{}[{}]", d.image, imports.join(","))
         })
