@@ -452,6 +452,7 @@ fn example(key: &str) -> &'static str {
         ("from", _) => "from: backend",
         ("type", _) => "type: ImageName",
         ("targetBuildArg", _) => "targetBuildArg: BASE_IMAGE",
+        ("targetEnv", _) => "targetEnv: BASE_IMAGE",
         ("args", _) => "args: {NAME: value}",
         ("addHost", _) => "addHost: [\"db:10.0.0.2\"]",
         ("contextAddFiles" | "contextAddFile", _) => "contextAddFiles: [.env]",

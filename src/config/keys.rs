@@ -77,7 +77,7 @@ pub(super) const STAPEL: &[&str] = &[
 ];
 
 /// A Stapel image or artifact. `ansible` and werf's other builders' keys are refused with a
-/// "not supported yet" message; `dependencies` of Stapel images (env imports) are not read yet.
+/// "not supported yet" message.
 pub(super) const STAPEL_IMAGE: Keys = Keys {
     supported: &[
         "image",
@@ -92,13 +92,13 @@ pub(super) const STAPEL_IMAGE: Keys = Keys {
         "git",
         "shell",
         "import",
+        "dependencies",
         "mount",
         "docker",
     ],
     ignored: &["staged"],
     unsupported: &[
         "ansible",
-        "dependencies",
         "fromImageArtifact",
         "disableGitAfterPatch",
         "platform",
@@ -164,6 +164,23 @@ pub(super) const STAPEL_IMPORT: Keys = Keys {
         "owner",
         "group",
     ],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+/// One entry of a Stapel image's `dependencies:` (werf names the image only with `image`).
+pub(super) const STAPEL_DEPENDENCY: Keys = Keys {
+    supported: &["image", "before", "after", "imports"],
+    ignored: &[],
+    unsupported: &[],
+    stapel_only: &[],
+};
+
+/// One entry of `imports:` of a Stapel image's dependency: the value goes to an environment
+/// variable.
+pub(super) const STAPEL_DEPENDENCY_IMPORT: Keys = Keys {
+    supported: &["type", "targetEnv"],
     ignored: &[],
     unsupported: &[],
     stapel_only: &[],
@@ -263,6 +280,8 @@ fn stapel_table(parent: &str) -> &'static Keys {
         "git.stageDependencies" => &STAPEL_STAGE_DEPENDENCIES,
         "shell" => &STAPEL_SHELL,
         "import" => &STAPEL_IMPORT,
+        "dependencies" => &STAPEL_DEPENDENCY,
+        "dependencies.imports" => &STAPEL_DEPENDENCY_IMPORT,
         "mount" => &STAPEL_MOUNT,
         "docker" => &STAPEL_DOCKER,
         _ => &STAPEL_IMAGE,

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, Section};
 pub use stapel::{
     Command, DockerInstructions, GitMapping, ImportAt, Mount, MountFrom, Shell, StapelBase,
-    StapelConfig, StapelImport, UserStage,
+    StapelConfig, StapelDependency, StapelImport, UserStage,
 };
 pub use template::TemplateInputs;
 
@@ -84,7 +84,7 @@ pub struct ImageConfig {
 
 impl ImageConfig {
     /// The images of werf.yaml this image's content comes from: `dependencies`, and for a
-    /// Stapel image `fromImage`/`fromArtifact` and every `import`.
+    /// Stapel image `fromImage`/`fromArtifact`, every `import` and its `dependencies`.
     pub fn needs(&self) -> Vec<&ImageName> {
         let mut out: Vec<&ImageName> = self.dependencies.iter().map(|d| &d.image).collect();
         if let Some(stapel) = &self.stapel {
@@ -92,6 +92,7 @@ impl ImageConfig {
                 out.push(base);
             }
             out.extend(stapel.imports.iter().map(|i| &i.image));
+            out.extend(stapel.dependencies.iter().map(|d| &d.image));
         }
         out
     }
@@ -351,6 +352,14 @@ fn check_images(path: &Path, text: &str, images: &[Parsed]) -> Result<(), Config
         }
         for (i, import) in stapel.imports.iter().enumerate() {
             refs.push((vec![Step::Key("import"), Step::Index(i)], &import.image));
+        }
+        for (i, dependency) in stapel.dependencies.iter().enumerate() {
+            let at = vec![
+                Step::Key("dependencies"),
+                Step::Index(i),
+                Step::Key("image"),
+            ];
+            refs.push((at, &dependency.image));
         }
         for (at, name) in refs {
             if by_name.contains_key(name) {

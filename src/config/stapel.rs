@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::names::ImageName;
 
+use super::Import;
 use super::error::{ConfigError, Section};
 use super::fields::{Fields, extend};
+use super::keys::{IMPORT_TYPES, suggest};
 use super::locate::{self, Pos, Step};
 use super::node::Node;
 
@@ -23,6 +25,7 @@ pub struct StapelConfig {
     pub git: Vec<GitMapping>,
     pub shell: Shell,
     pub imports: Vec<StapelImport>,
+    pub dependencies: Vec<StapelDependency>,
     pub mounts: Vec<Mount>,
     pub docker: DockerInstructions,
 }
@@ -110,6 +113,17 @@ pub struct StapelImport {
     pub group: Option<String>,
     /// Where the files arrive: before or after a user stage.
     pub at: ImportAt,
+}
+
+/// One `dependencies:` entry: another image's name, tag, id… as environment variables of this
+/// image from a dependencies stage on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StapelDependency {
+    pub image: ImageName,
+    /// The dependencies stage that sets the variables (as for imports).
+    pub at: ImportAt,
+    /// Each import's `target` is an environment variable.
+    pub imports: Vec<Import>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +226,14 @@ pub(super) fn read(
             "git" => config.git = read_git(fields, node)?,
             "shell" => config.shell = read_shell(fields, node)?,
             "import" => config.imports = read_imports(fields, node)?,
+            "dependencies" => {
+                if config.artifact {
+                    let message = "`dependencies` directive is not supported for artifact; \
+                                   make it an image with `final: false` to use them";
+                    return Err(invalid(fields, &at, message.to_owned()));
+                }
+                config.dependencies = read_dependencies(fields, node)?;
+            }
             "mount" => config.mounts = read_mounts(fields, node)?,
             "docker" => {
                 if config.artifact {
@@ -521,6 +543,120 @@ fn import_stage(
             Err(invalid(fields, &extend(at, Step::Key(key)), message))
         }
     }
+}
+
+/// `dependencies:` as werf reads a Stapel image's: `image`, exactly one of `before`/`after`
+/// (no default), and imports that each need a `targetEnv`, unique within the dependency.
+fn read_dependencies(fields: &Fields, node: &Node) -> Result<Vec<StapelDependency>, ConfigError> {
+    let mut dependencies = Vec::new();
+    for (at, entries) in items(fields, node, "dependencies")? {
+        let name_at = extend(&at, Step::Key("image"));
+        let Some(name) = text_at(fields, entries, &at, "image")? else {
+            let message = "image name is not specified for dependency; add `image: NAME`, an \
+                           image of werf.yaml";
+            return Err(invalid(fields, &at, message.to_owned()));
+        };
+        let image = ImageName::parse(&name)
+            .map_err(|reason| invalid(fields, &name_at, format!("`image`: {reason}")))?;
+        let before = text_at(fields, entries, &at, "before")?;
+        let after = text_at(fields, entries, &at, "after")?;
+        let stage = match (before, after) {
+            (Some(b), None) => ImportAt::Before(dependency_stage(fields, &at, "before", &b)?),
+            (None, Some(a)) => ImportAt::After(dependency_stage(fields, &at, "after", &a)?),
+            (None, None) => {
+                let message = "dependency stage is not specified with `before: install|setup` \
+                               or `after: install|setup`; add one, e.g. `after: install`";
+                return Err(invalid(fields, &at, message.to_owned()));
+            }
+            (Some(_), Some(_)) => {
+                let message = "only one dependency stage can be specified with `before: \
+                               install|setup` or `after: install|setup`, but not both; keep one \
+                               of them";
+                return Err(invalid(fields, &at, message.to_owned()));
+            }
+        };
+        let imports = match entries.iter().find(|(k, _)| k == "imports") {
+            Some((_, node)) => read_dependency_imports(fields, &at, node)?,
+            None => Vec::new(),
+        };
+        dependencies.push(StapelDependency {
+            image,
+            at: stage,
+            imports,
+        });
+    }
+    Ok(dependencies)
+}
+
+fn dependency_stage(
+    fields: &Fields,
+    at: &[Step],
+    key: &'static str,
+    value: &str,
+) -> Result<UserStage, ConfigError> {
+    match value {
+        "install" => Ok(UserStage::Install),
+        "setup" => Ok(UserStage::Setup),
+        _ => {
+            let message =
+                format!("invalid dependency stage `{key}: {value}`: expected install or setup");
+            Err(invalid(fields, &extend(at, Step::Key(key)), message))
+        }
+    }
+}
+
+/// The `imports` of dependency `at`: werf checks the type first, then `targetEnv`.
+fn read_dependency_imports(
+    fields: &Fields,
+    at: &[Step<'static>],
+    node: &Node,
+) -> Result<Vec<Import>, ConfigError> {
+    let base = extend(at, Step::Key("imports"));
+    let mut imports: Vec<Import> = Vec::new();
+    for (i, item) in fields.list(node, &base)?.iter().enumerate() {
+        let item_at = extend(&base, Step::Index(i));
+        let Node::Map(entries) = item else {
+            return Err(fields.wrong_type(item, &item_at, "a mapping"));
+        };
+        fields.check_keys(entries, &item_at)?;
+        let text = text_at(fields, entries, &item_at, "type")?.unwrap_or_default();
+        let Some(&(_, kind)) = IMPORT_TYPES.iter().find(|(name, _)| *name == text) else {
+            let names: Vec<&str> = IMPORT_TYPES.iter().map(|(name, _)| *name).collect();
+            let fix = match suggest(&text, names.iter().copied()) {
+                Some(similar) => format!("did you mean {similar:?}?"),
+                None => "write one of them".to_owned(),
+            };
+            let message = format!(
+                "invalid `type: {text}` for dependency import, expected one of: {}; {fix}",
+                names.join(", ")
+            );
+            let type_at = extend(&item_at, Step::Key("type"));
+            let at = if entries.iter().any(|(k, _)| k == "type") {
+                &type_at
+            } else {
+                &item_at
+            };
+            return Err(invalid(fields, at, message));
+        };
+        let Some(target) = text_at(fields, entries, &item_at, "targetEnv")? else {
+            let message = "targetEnv directive cannot be empty for a Stapel image; add \
+                           `targetEnv: NAME`, the environment variable that receives the value";
+            return Err(invalid(fields, &item_at, message.to_owned()));
+        };
+        if imports.iter().any(|import| import.target == target) {
+            let message = format!(
+                "each targetEnv for dependency import should be unique, but found duplicates \
+                 for: {target}; give each import its own variable"
+            );
+            return Err(invalid(
+                fields,
+                &extend(&item_at, Step::Key("targetEnv")),
+                message,
+            ));
+        }
+        imports.push(Import { kind, target });
+    }
+    Ok(imports)
 }
 
 fn read_mounts(fields: &Fields, node: &Node) -> Result<Vec<Mount>, ConfigError> {

@@ -583,6 +583,73 @@ fn errors() {
             format!("{META}image: a\nfrom: alpine\ndocker:\n  CMD: {{a: b}}\n"),
             "werf.yaml:7:8: \"docker.CMD\" in image \"a\" must be a string or a list of strings, not a mapping; write it as `key: value`",
         ),
+        // Dependencies of Stapel images (environment variables).
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n  imports:\n  - type: ImageName\n"
+            ),
+            "werf.yaml:13:5: image \"app\": targetEnv directive cannot be empty for a Stapel image; add `targetEnv: NAME`, the environment variable that receives the value",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n  imports:\n  - type: ImageId\n    targetEnv: X\n"
+            ),
+            "werf.yaml:13:5: image \"app\": invalid `type: ImageId` for dependency import, expected one of: ImageName, ImageTag, ImageRepo, ImageID, ImageDigest; did you mean \"ImageID\"?",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n  imports:\n  - targetEnv: X\n"
+            ),
+            "werf.yaml:13:5: image \"app\": invalid `type: ` for dependency import, expected one of: ImageName, ImageTag, ImageRepo, ImageID, ImageDigest; write one of them",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: bse\n  after: install\n"
+            ),
+            "werf.yaml:10:10: image \"app\" depends on \"bse\", which is not defined; did you mean \"base\"?",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  before: install\n  after: install\n"
+            ),
+            "werf.yaml:10:3: image \"app\": only one dependency stage can be specified with `before: install|setup` or `after: install|setup`, but not both; keep one of them",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  imports: []\n"
+            ),
+            "werf.yaml:10:3: image \"app\": dependency stage is not specified with `before: install|setup` or `after: install|setup`; add one, e.g. `after: install`",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: build\n"
+            ),
+            "werf.yaml:11:3: image \"app\": invalid dependency stage `after: build`: expected install or setup",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- after: install\n"
+            ),
+            "werf.yaml:10:3: image \"app\": image name is not specified for dependency; add `image: NAME`, an image of werf.yaml",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n  imports:\n  - {{type: ImageName, targetEnv: A}}\n  - {{type: ImageTag, targetEnv: A}}\n"
+            ),
+            "werf.yaml:14:22: image \"app\": each targetEnv for dependency import should be unique, but found duplicates for: A; give each import its own variable",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n  imports:\n  - type: ImageName\n    targetBuildArg: A\n"
+            ),
+            "werf.yaml:14:5: unknown key \"targetBuildArg\" in dependencies[0].imports[0] of image \"app\"; remove it (the keys here are: type, targetEnv)",
+        ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nartifact: x\nfrom: alpine\ndependencies:\n- image: base\n  after: install\n"
+            ),
+            "werf.yaml:9:1: artifact \"x\": `dependencies` directive is not supported for artifact; make it an image with `final: false` to use them",
+        ),
         // Image names.
         (
             format!("{META}dockerfile: Dockerfile\n"),
@@ -1005,4 +1072,45 @@ fn stapel_sections() {
         Some(Command::Shell("/bin/sh -c".to_owned()))
     );
     assert_eq!(app.needs(), vec![&name("build")]);
+}
+
+#[test]
+fn stapel_dependencies() {
+    // werf's form: the image of werf.yaml, the stage, and the variables; a Dockerfile image may
+    // be the dependency too.
+    let text = format!(
+        "{META}image: base\ndockerfile: Dockerfile\n---\nimage: app\nfrom: alpine\n\
+         dependencies:\n- image: base\n  before: setup\n  imports:\n  - type: ImageName\n    \
+         targetEnv: BASE_NAME\n  - type: ImageDigest\n    targetEnv: BASE_DIGEST\n- image: base\n  \
+         after: install\n"
+    );
+    let config = parse_ok(&text);
+    let app = &config.images[1];
+    assert!(app.dependencies.is_empty(), "not build args");
+    let stapel = app.stapel.as_deref().expect("stapel");
+    assert_eq!(
+        stapel.dependencies,
+        vec![
+            StapelDependency {
+                image: name("base"),
+                at: ImportAt::Before(UserStage::Setup),
+                imports: vec![
+                    Import {
+                        kind: ImportKind::ImageName,
+                        target: "BASE_NAME".to_owned(),
+                    },
+                    Import {
+                        kind: ImportKind::ImageDigest,
+                        target: "BASE_DIGEST".to_owned(),
+                    },
+                ],
+            },
+            StapelDependency {
+                image: name("base"),
+                at: ImportAt::After(UserStage::Install),
+                imports: Vec::new(),
+            },
+        ]
+    );
+    assert_eq!(app.needs(), vec![&name("base"), &name("base")]);
 }

@@ -14,7 +14,9 @@ use git2::Oid;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::config::{ImportAt, StapelBase, StapelConfig, StapelImport, UserStage};
+use crate::config::{
+    ImportAt, StapelBase, StapelConfig, StapelDependency, StapelImport, UserStage,
+};
 use crate::names::{Digest, ImageName};
 use git::{Git, GitError, Patch};
 
@@ -176,9 +178,11 @@ impl StapelInputs {
         !self.config.git.is_empty()
     }
 
-    /// The imported images' final stages this image's digests depend on (by name).
+    /// The images whose final stages this image's dependencies stages depend on (by name):
+    /// those it imports files from and its `dependencies`.
     pub fn imported(&self) -> impl Iterator<Item = &ImageName> {
-        self.config.imports.iter().map(|i| &i.image)
+        let imports = self.config.imports.iter().map(|i| &i.image);
+        imports.chain(self.config.dependencies.iter().map(|d| &d.image))
     }
 }
 
@@ -194,7 +198,7 @@ pub struct After {
 pub struct Resolved<'a> {
     /// For `fromImage`/`fromArtifact`: the base image's final stage digest.
     pub base: Option<&'a Digest>,
-    /// Imported images' final stage digests.
+    /// Imported images' and `dependencies`' final stage digests.
     pub imports: &'a BTreeMap<ImageName, Digest>,
 }
 
@@ -284,7 +288,12 @@ pub fn dependencies(
                 let point = stage.import_point()?;
                 let imports: Vec<&StapelImport> =
                     config.imports.iter().filter(|i| i.at == point).collect();
-                if imports.is_empty() {
+                let deps: Vec<&StapelDependency> = config
+                    .dependencies
+                    .iter()
+                    .filter(|d| d.at == point)
+                    .collect();
+                if imports.is_empty() && deps.is_empty() {
                     return None;
                 }
                 for i in imports {
@@ -299,6 +308,20 @@ pub fn dependencies(
                     h.list("exclude", &i.exclude_paths);
                     h.add("owner", opt(&i.owner));
                     h.add("group", opt(&i.group));
+                }
+                // As werf: the dependency's final stage stands for its name, tag, id… (their
+                // values are only known once it is published); each variable counts by name.
+                // Nothing is added without dependencies, so import-only stages keep their digests.
+                for d in deps {
+                    h.add("dependency", d.image.as_str());
+                    h.add(
+                        "digest",
+                        resolved.imports.get(&d.image).map_or("", Digest::as_str),
+                    );
+                    for i in &d.imports {
+                        h.add("type", i.kind.as_str());
+                        h.add("env", &i.target);
+                    }
                 }
             }
         }

@@ -195,6 +195,15 @@ pub fn imports(
     })
 }
 
+/// A dependencies stage's `dependencies`: an `ENV` line per imported value, to add after the
+/// stage's imports.
+pub fn dependency_env(values: &[(&str, String)]) -> String {
+    values
+        .iter()
+        .map(|(name, value)| format!("ENV {name}={}\n", quoted(value)))
+        .collect()
+}
+
 fn quoted(value: &str) -> String {
     serde_json::to_string(value).expect("strings serialize")
 }
@@ -286,6 +295,18 @@ mod tests {
             "FROM base:1\nRUN [\"rm\",\"-rf\",\"--\",\"/app/gone.txt\"]\nCOPY --chown=app [\"patch0/\",\"/app/\"]\n"
         );
         assert_eq!(r.entries[0].path, "patch0/a/b.txt");
+    }
+
+    #[test]
+    fn dependency_values_are_quoted_env_lines() {
+        let values = [
+            ("DEP_NAME", "repo:abc-1".to_owned()),
+            ("EMPTY", String::new()),
+        ];
+        assert_eq!(
+            dependency_env(&values),
+            "ENV DEP_NAME=\"repo:abc-1\"\nENV EMPTY=\"\"\n"
+        );
     }
 
     #[test]

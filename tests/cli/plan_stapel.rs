@@ -158,3 +158,70 @@ fn ansible_is_refused_with_its_line() {
         run.stderr
     );
 }
+
+#[test]
+fn dependencies_stage_follows_the_dependency_and_the_variable_names() {
+    let werf = "project: demo
+configVersion: 1
+---
+image: base
+from: base:1
+shell:
+  install: echo one
+---
+image: app
+from: base:1
+dependencies:
+- image: base
+  after: install
+  imports:
+  - type: ImageName
+    targetEnv: BASE_NAME
+shell:
+  setup: echo setup
+docker:
+  ENV: {MODE: prod}
+";
+    let repo = Repo::new(&[("werf.yaml", werf)]);
+    let plan = repo.slipway(&["plan", "--output", "json"], &[]).ok().json();
+    let app = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "app")
+        .unwrap()
+        .clone();
+    assert_eq!(app["dependsOn"], serde_json::json!(["base"]));
+    assert_eq!(plan["sets"], serde_json::json!([["base"], ["app"]]));
+    let first = stages(&repo, "app");
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "from",
+            "dependenciesAfterInstall",
+            "setup",
+            "dockerInstructions"
+        ]
+    );
+
+    // The dependency's content moves the dependencies stage and what follows.
+    let text = werf.replace("echo one", "echo two");
+    repo.write("werf.yaml", &text);
+    repo.commit("base");
+    let second = stages(&repo, "app");
+    assert_eq!(digest(&first, "from"), digest(&second, "from"));
+    for name in ["dependenciesAfterInstall", "setup", "dockerInstructions"] {
+        assert_ne!(digest(&first, name), digest(&second, name), "{name}");
+    }
+
+    // So does another variable name for the same value.
+    repo.write("werf.yaml", &text.replace("BASE_NAME", "BASE_IMAGE"));
+    repo.commit("env");
+    let third = stages(&repo, "app");
+    assert_eq!(digest(&second, "from"), digest(&third, "from"));
+    assert_ne!(
+        digest(&second, "dependenciesAfterInstall"),
+        digest(&third, "dependenciesAfterInstall")
+    );
+}

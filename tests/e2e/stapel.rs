@@ -1,8 +1,8 @@
 //! Stapel images end to end on the Docker engine and on buildah: git + shell stages, a later
 //! commit rebuilt as a `gitLatestPatch` stage (deletions included), `stageDependencies`
-//! rerunning `install`, an artifact import, a `build_dir` mount kept between builds, `docker:`
-//! instructions in the image config, the same stage digests on both backends, and the error
-//! for a base image without a shell.
+//! rerunning `install`, an artifact import, `dependencies` as environment variables, a
+//! `build_dir` mount kept between builds, `docker:` instructions in the image config, the same
+//! stage digests on both backends, and the error for a base image without a shell.
 
 use std::process::Command;
 
@@ -43,6 +43,14 @@ import:
   add: /out
   to: /tools
   after: install
+dependencies:
+- image: base
+  after: install
+  imports:
+  - type: ImageName
+    targetEnv: DEP_NAME
+  - type: ImageTag
+    targetEnv: DEP_TAG
 mount:
 - from: build_dir
   to: /cache
@@ -214,6 +222,13 @@ fn story(backend: &str, env: &[(&str, &str)]) -> Vec<String> {
             "ls /app; cat /app/a.txt /installed-with /install-count /tools/tool.txt; echo $MODE; pwd"
         ),
         "a.txt\ngone.txt\none\nv1\n1\ntool\nprod\n/app\n"
+    );
+    // `dependencies`: the base image's published stage, as environment variables.
+    let base = reference(&first, "base");
+    let tag = base.rsplit_once(':').unwrap().1;
+    assert_eq!(
+        in_image(&image, "echo $DEP_NAME $DEP_TAG"),
+        format!("{base} {tag}\n")
     );
     let config = docker(&[
         "inspect",

@@ -499,7 +499,19 @@ impl Store {
                     })?;
                     list.push((import, source.primary.clone()));
                 }
-                recipe::imports(prev, &list).map_err(|e| stapel_error(name, e.to_string()))?
+                let mut recipe =
+                    recipe::imports(prev, &list).map_err(|e| stapel_error(name, e.to_string()))?;
+                let mut values = Vec::new();
+                for dep in config.dependencies.iter().filter(|d| d.at == point) {
+                    let published = job.deps.get(&dep.image).ok_or_else(|| {
+                        stapel_error(name, format!("image {} was not built", dep.image))
+                    })?;
+                    for import in &dep.imports {
+                        values.push((import.target.as_str(), published.import_value(import.kind)));
+                    }
+                }
+                recipe.dockerfile.push_str(&recipe::dependency_env(&values));
+                recipe
             }
         };
         self.build_recipe(backend, job, recipe, tag, sink).await
