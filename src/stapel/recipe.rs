@@ -6,6 +6,7 @@ use crate::config::{Command, DockerInstructions, GitMapping, StapelImport};
 use crate::context::archive::{ArchiveEntry, EntrySource};
 
 use super::git::{GitFile, Patch};
+use super::paths;
 
 /// A Dockerfile and the files its `COPY`s read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,16 +133,18 @@ pub fn patch(from: &str, patches: &[(&GitMapping, Patch)], mtime: u64) -> Recipe
     }
 }
 
-/// Why an import cannot be done yet.
+/// Why an import cannot be done.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("import of {add} from {image}: {reason}")]
 pub struct ImportUnsupported {
     pub image: String,
     pub add: String,
-    pub reason: &'static str,
+    pub reason: String,
 }
 
-/// A `dependencies…` stage: each import copied from its source image's last stage.
+/// A `dependencies…` stage: each import copied from its source image's last stage. Plain
+/// `includePaths` (or none) are `COPY --from`s; globs or `excludePaths` need the source's file
+/// list, so a script run by the image's own shell picks the files (see [`filtered_copy`]).
 pub fn imports(
     from: &str,
     imports: &[(&StapelImport, String)],
@@ -152,29 +155,19 @@ pub fn imports(
     }
     dockerfile.push_str(&format!("FROM {from}\n"));
     for (i, (import, _)) in imports.iter().enumerate() {
-        let unsupported = |reason| ImportUnsupported {
-            image: import.image.to_string(),
-            add: import.add.clone(),
-            reason,
-        };
-        if !import.exclude_paths.is_empty() {
-            return Err(unsupported(
-                "`excludePaths` in imports is not supported yet; list what to copy in `includePaths` instead",
-            ));
+        if !import.exclude_paths.is_empty()
+            || import
+                .include_paths
+                .iter()
+                .any(|p| p.contains(['*', '?', '[', '{', '\\']))
+        {
+            dockerfile.push_str(&filtered_copy(i, import)?);
+            continue;
         }
         let chown = chown(import.owner.as_deref(), import.group.as_deref());
         let pairs: Vec<(String, String)> = if import.include_paths.is_empty() {
             vec![(import.add.clone(), import.to.clone())]
         } else {
-            if import
-                .include_paths
-                .iter()
-                .any(|p| p.contains(['*', '?', '[']))
-            {
-                return Err(unsupported(
-                    "glob patterns in an import's `includePaths` are not supported yet; list plain paths",
-                ));
-            }
             import
                 .include_paths
                 .iter()
@@ -202,6 +195,85 @@ pub fn dependency_env(values: &[(&str, String)]) -> String {
         .iter()
         .map(|(name, value)| format!("ENV {name}={}\n", quoted(value)))
         .collect()
+}
+
+/// `s` as one single-quoted shell word.
+fn shell_word(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The import of `add` as a `RUN` that binds `add` of stage `import{i}` and copies what werf's
+/// include/exclude rules select (see [`paths::find_ere`]) into `to`: `find` lists the paths,
+/// `grep -E` keeps the included ones and `grep -v -E` drops the excluded ones, so nothing
+/// excluded is ever written (no copy-then-delete). Files and symlinks are copied with `cp -a`
+/// (mode, owner, symlinks kept); a selected directory is created even when empty; parent
+/// directories are created by `mkdir` (as `COPY` creates them). The image needs `find`, `grep`,
+/// `cp`, `mkdir` (and `chown` for `owner`/`group`), which busybox and coreutils/findutils have;
+/// the script names the first one missing. A name containing a newline is not supported.
+fn filtered_copy(i: usize, import: &StapelImport) -> Result<String, ImportUnsupported> {
+    let unsupported = |reason: String| ImportUnsupported {
+        image: import.image.to_string(),
+        add: import.add.clone(),
+        reason,
+    };
+    if import.add.contains([',', '"']) || import.add.contains(char::is_whitespace) {
+        return Err(unsupported(
+            "with includePaths globs or excludePaths, `add` is bound into the build with \
+             `RUN --mount`, which cannot name a path containing a comma, a quote or a space; \
+             import its parent directory and select it with includePaths"
+                .to_owned(),
+        ));
+    }
+    let include = paths::find_ere(&import.include_paths)
+        .map_err(|e| unsupported(format!("includePaths: {e}")))?;
+    let exclude = if import.exclude_paths.is_empty() {
+        String::new()
+    } else {
+        let ere = paths::find_ere(&import.exclude_paths)
+            .map_err(|e| unsupported(format!("excludePaths: {e}")))?;
+        format!(" | grep -v -E -e {}", shell_word(&ere))
+    };
+    // Like `COPY --chown`: a group alone goes with root; an owner alone keeps the files'
+    // group, as werf's `rsync --chown=OWNER:` does.
+    let chown = match (import.owner.as_deref(), import.group.as_deref()) {
+        (None, None) => None,
+        (Some(o), None) => Some(o.to_owned()),
+        (o, Some(g)) => Some(format!("{}:{g}", o.unwrap_or("0"))),
+    };
+    let (tools, chown_dir, chown_file) = match &chown {
+        Some(spec) => (
+            "find grep cp mkdir chown",
+            format!("; chown -h {} \"$1\"", shell_word(spec)),
+            format!("; chown -h {} \"$d\"", shell_word(spec)),
+        ),
+        None => ("find grep cp mkdir", String::new(), String::new()),
+    };
+    let mount = format!("/.slipway-import{i}");
+    let script = format!(
+        "set -e\nexport LC_ALL=C\n\
+         for tool in {tools}; do command -v \"$tool\" >/dev/null || {{ printf 'slipway: the \
+         import of %s from %s with includePaths globs or excludePaths runs `%s` in this image, \
+         which has none: install it (busybox has it) or list plain includePaths without \
+         excludePaths\\n' {add} {image} \"$tool\" >&2; exit 127; }}; done\n\
+         cd {mount} 2>/dev/null || {{ printf 'slipway: %s in %s is not a directory: \
+         includePaths and excludePaths select paths under a directory\\n' {add} {image} >&2; \
+         exit 1; }}\n\
+         mk() {{ [ -z \"$1\" ] || [ -d \"$1\" ] || {{ mk \"${{1%/*}}\"; mkdir \"$1\"{chown_dir}; }}; }}\n\
+         find . | grep -E -e {include}{exclude} | while IFS= read -r p; do\n\
+         d={to}/\"${{p#./}}\"\n\
+         if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then mk \"$d\"; \
+         else mk \"${{d%/*}}\"; cp -a \"$p\" \"$d\"{chown_file}; fi\n\
+         done\n",
+        add = shell_word(&import.add),
+        image = shell_word(import.image.as_str()),
+        include = shell_word(&include),
+        to = shell_word(import.to.trim_end_matches('/')),
+    );
+    Ok(format!(
+        "RUN --mount=type=bind,from=import{i},source={},target={mount} {}\n",
+        import.add,
+        json(&["/bin/sh", "-c", &script])
+    ))
 }
 
 fn quoted(value: &str) -> String {
@@ -321,6 +393,83 @@ mod tests {
         assert_eq!(
             docker_instructions("x", &d).dockerfile,
             "FROM x\nENV A=\"b c\"\nEXPOSE 80\nENTRYPOINT /run.sh\nCMD [\"sh\"]\n"
+        );
+    }
+
+    fn import(add: &str, include: &[&str], exclude: &[&str]) -> StapelImport {
+        StapelImport {
+            image: crate::names::ImageName::parse("builder").unwrap(),
+            add: add.into(),
+            to: "/srv".into(),
+            include_paths: include.iter().map(|p| (*p).to_owned()).collect(),
+            exclude_paths: exclude.iter().map(|p| (*p).to_owned()).collect(),
+            owner: None,
+            group: None,
+            at: crate::config::ImportAt::After(crate::config::UserStage::Install),
+        }
+    }
+
+    #[test]
+    fn imports_with_globs_run_a_filtering_copy() {
+        let plain = import("/bin", &["tool"], &[]);
+        let mut globs = import("/app", &["*.js", "assets/**"], &["**/*.map"]);
+        globs.owner = Some("app".into());
+        let r = imports(
+            "prev:1",
+            &[(&plain, "src:1".into()), (&globs, "src:2".into())],
+        )
+        .unwrap();
+        let (head, run) = r.dockerfile.split_once("RUN ").unwrap();
+        assert_eq!(
+            head,
+            "FROM src:1 AS import0\nFROM src:2 AS import1\nFROM prev:1\n\
+             COPY --from=import0 [\"/bin/tool\",\"/srv/tool\"]\n"
+        );
+        let (mount, argv) = run.split_once(' ').unwrap();
+        assert_eq!(
+            mount,
+            "--mount=type=bind,from=import1,source=/app,target=/.slipway-import1"
+        );
+        let argv: Vec<String> = serde_json::from_str(argv.trim_end()).unwrap();
+        assert_eq!(argv[..2], ["/bin/sh", "-c"]);
+        assert_eq!(
+            argv[2],
+            "set -e\nexport LC_ALL=C\n\
+             for tool in find grep cp mkdir chown; do command -v \"$tool\" >/dev/null || { \
+             printf 'slipway: the import of %s from %s with includePaths globs or excludePaths \
+             runs `%s` in this image, which has none: install it (busybox has it) or list plain \
+             includePaths without excludePaths\\n' '/app' 'builder' \"$tool\" >&2; exit 127; }; \
+             done\n\
+             cd /.slipway-import1 2>/dev/null || { printf 'slipway: %s in %s is not a directory: \
+             includePaths and excludePaths select paths under a directory\\n' '/app' 'builder' \
+             >&2; exit 1; }\n\
+             mk() { [ -z \"$1\" ] || [ -d \"$1\" ] || { mk \"${1%/*}\"; mkdir \"$1\"; \
+             chown -h 'app' \"$1\"; }; }\n\
+             find . | grep -E -e '^\\./([^/]*\\.js|assets)(/|$)' \
+             | grep -v -E -e '^\\./(([^/]+/)*[^/]*\\.map)(/|$)' | while IFS= read -r p; do\n\
+             d='/srv'/\"${p#./}\"\n\
+             if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then mk \"$d\"; else mk \"${d%/*}\"; \
+             cp -a \"$p\" \"$d\"; chown -h 'app' \"$d\"; fi\n\
+             done\n"
+        );
+        // A path the mount flag cannot carry, and a malformed glob, are named.
+        let comma = import("/a,b", &[], &["x"]);
+        assert_eq!(
+            imports("prev:1", &[(&comma, "src:1".into())])
+                .unwrap_err()
+                .to_string(),
+            "import of /a,b from builder: with includePaths globs or excludePaths, `add` is \
+             bound into the build with `RUN --mount`, which cannot name a path containing a \
+             comma, a quote or a space; import its parent directory and select it with \
+             includePaths"
+        );
+        let bad = import("/app", &["[ab"], &[]);
+        assert_eq!(
+            imports("prev:1", &[(&bad, "src:1".into())])
+                .unwrap_err()
+                .to_string(),
+            "import of /app from builder: includePaths: glob \"[ab\": a `[` has no closing `]`; \
+             escape a literal `[`, `{` or `\\` with a backslash"
         );
     }
 }

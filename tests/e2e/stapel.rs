@@ -1,8 +1,9 @@
 //! Stapel images end to end on the Docker engine and on buildah: git + shell stages, a later
 //! commit rebuilt as a `gitLatestPatch` stage (deletions included), `stageDependencies`
-//! rerunning `install`, an artifact import, `dependencies` as environment variables, a
-//! `build_dir` mount kept between builds, `docker:` instructions in the image config, the same
-//! stage digests on both backends, and the error for a base image without a shell.
+//! rerunning `install`, an artifact import with include/exclude globs, `dependencies` as
+//! environment variables, a `build_dir` mount kept between builds, `docker:` instructions in the
+//! image config, the same stage digests on both backends, and the error for a base image without
+//! a shell.
 
 use std::process::Command;
 
@@ -21,7 +22,10 @@ final: false
 artifact: tools
 fromImage: base
 shell:
-  install: mkdir -p /out && echo tool > /out/tool.txt
+  install:
+  - mkdir -p /out/sub /out/test /out/deep && echo tool > /out/tool.txt
+  - touch /out/b.map /out/sub/c.txt /out/sub/d.map /out/test/x /out/deep/e.txt
+  - ln -s tool.txt /out/link.txt
 ---
 image: app
 fromImage: base
@@ -42,6 +46,9 @@ import:
 - artifact: tools
   add: /out
   to: /tools
+  includePaths: ['*.txt', sub, test]
+  excludePaths: ['**/*.map', test]
+  owner: '1000'
   after: install
 dependencies:
 - image: base
@@ -216,6 +223,15 @@ fn story(backend: &str, env: &[(&str, &str)]) -> Vec<String> {
         image
     );
     assert_eq!(v["Images"]["app"]["Rebuilt"], true);
+    // The import's globs: `*.txt` only at the top, `sub` with everything under it, excludes
+    // winning; the symlink kept, the owner set, and nothing left of the bind mount.
+    assert_eq!(
+        in_image(
+            &image,
+            "find /tools | sort; readlink /tools/link.txt; stat -c %u /tools/sub/c.txt; ls -a / | grep -c slipway || true"
+        ),
+        "/tools\n/tools/link.txt\n/tools/sub\n/tools/sub/c.txt\n/tools/tool.txt\ntool.txt\n1000\n0\n"
+    );
     assert_eq!(
         in_image(
             &image,
