@@ -476,6 +476,20 @@ fn read_imports(fields: &Fields, node: &Node) -> Result<Vec<StapelImport>, Confi
         let to = text_at(fields, entries, &at, "to")?.unwrap_or_else(|| add.clone());
         absolute(fields, &extend(&at, Step::Key("to")), &to, "import")?;
         let export = read_export(fields, &at, entries)?;
+        // The import's filter is compiled when its stage is built; a malformed glob is the
+        // config's mistake, so it is refused here, at its line, before anything is built.
+        for (key, patterns) in [
+            ("includePaths", &export.include_paths),
+            ("excludePaths", &export.exclude_paths),
+        ] {
+            if let Err(e) = crate::stapel::paths::find_ere(patterns) {
+                return Err(invalid(
+                    fields,
+                    &extend(&at, Step::Key(key)),
+                    format!("`{key}`: {e}"),
+                ));
+            }
+        }
         if add == "/" && export.include_paths.is_empty() {
             let message = "`add: '/'` requires not empty includePaths to interpret copy sources \
                            unambiguously; list the paths to copy in `includePaths`";

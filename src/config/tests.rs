@@ -650,6 +650,12 @@ fn errors() {
             ),
             "werf.yaml:9:1: artifact \"x\": `dependencies` directive is not supported for artifact; make it an image with `final: false` to use them",
         ),
+        (
+            format!(
+                "{META}image: base\nfrom: alpine\n---\nimage: app\nfrom: alpine\nimport:\n- image: base\n  add: /out\n  after: install\n  excludePaths: ['a/[b']\n"
+            ),
+            "werf.yaml:13:3: image \"app\": `excludePaths`: glob \"a/[b\": a `[` has no closing `]`; escape a literal `[`, `{` or `\\` with a backslash",
+        ),
         // Image names.
         (
             format!("{META}dockerfile: Dockerfile\n"),
