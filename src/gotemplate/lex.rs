@@ -1,5 +1,5 @@
 //! The lexer: a port of Go's `text/template/parse` scanner (same tokens, same trim-marker and
-//! comment rules, same error texts), producing the whole token list up front.
+//! comment rules, same error texts), producing tokens as the parser asks for them.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -87,6 +87,7 @@ impl std::fmt::Display for Token<'_> {
 }
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 
 const LEFT: &str = "{{";
 const RIGHT: &str = "}}";
@@ -110,14 +111,19 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(Some(b[0] as char)) && b[1] == b'-'
 }
 
-struct Lexer<'a> {
+/// Scans its input one token at a time, as Go's lexer does, so that a large template never has
+/// all its tokens in memory at once; the last token is `Eof` or `Error`.
+pub struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
     line: usize,
     start_line: usize,
     paren_depth: usize,
-    items: Vec<Token<'a>>,
+    /// `None` once the final `Eof` or `Error` token is emitted.
+    state: Option<State>,
+    /// Emitted and not yet taken (a state emits at most two tokens).
+    items: VecDeque<Token<'a>>,
 }
 
 #[derive(Clone, Copy)]
@@ -137,25 +143,31 @@ enum State {
     RawQuote,
 }
 
-/// Scans `input` into tokens; the last token is `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Token<'_>> {
-    let mut l = Lexer {
-        input,
-        pos: 0,
-        start: 0,
-        line: 1,
-        start_line: 1,
-        paren_depth: 0,
-        items: Vec::new(),
-    };
-    let mut state = Some(State::Text);
-    while let Some(s) = state {
-        state = l.step(s);
-    }
-    l.items
-}
-
 impl<'a> Lexer<'a> {
+    pub fn new(input: &'a str) -> Lexer<'a> {
+        Lexer {
+            input,
+            pos: 0,
+            start: 0,
+            line: 1,
+            start_line: 1,
+            paren_depth: 0,
+            state: Some(State::Text),
+            items: VecDeque::new(),
+        }
+    }
+
+    /// The next token; `None` after the final one.
+    pub fn next_token(&mut self) -> Option<Token<'a>> {
+        loop {
+            if let Some(token) = self.items.pop_front() {
+                return Some(token);
+            }
+            let state = self.state?;
+            self.state = self.step(state);
+        }
+    }
+
     fn rest(&self) -> &'a str {
         &self.input[self.pos..]
     }
@@ -184,7 +196,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.items.push(Token {
+        self.items.push_back(Token {
             kind,
             pos: self.start,
             val: Cow::Borrowed(&self.input[self.start..self.pos]),
@@ -215,7 +227,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, message: String) -> Option<State> {
-        self.items.push(Token {
+        self.items.push_back(Token {
             kind: Kind::Error,
             pos: self.start,
             val: Cow::Owned(message),
@@ -580,6 +592,11 @@ fn go_unicode_opt(c: Option<char>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lex(input: &str) -> Vec<Token<'_>> {
+        let mut lexer = Lexer::new(input);
+        std::iter::from_fn(|| lexer.next_token()).collect()
+    }
 
     fn kinds(input: &str) -> Vec<(Kind, String)> {
         lex(input)

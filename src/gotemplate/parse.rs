@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::lex::{self, Kind, Token};
+use super::lex::{Kind, Lexer, Token};
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Tree, is_empty_list};
 use super::strconv;
 
@@ -31,10 +31,15 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> Result<HashMap<String, Tree>, ParseError> {
-    let tokens = lex::lex(text);
+    let mut lexer = Lexer::new(text);
+    // The lexer always yields at least the final token.
+    let first = lexer.next_token().expect("a final token");
     let text: Rc<str> = Rc::from(text);
     let mut p = Parser {
-        tokens,
+        lexer,
+        furthest_line: first.line,
+        tokens: vec![first],
+        base: 0,
         index: 0,
         furthest: 0,
         parse_name: Rc::from(name),
@@ -52,9 +57,16 @@ pub fn parse(
 }
 
 struct Parser<'a> {
+    lexer: Lexer<'a>,
+    /// The tokens read from the lexer and still needed, `tokens[0]` being token number `base`;
+    /// those before the current action's are dropped (see `text_or_action`).
     tokens: Vec<Token<'a>>,
+    base: usize,
+    /// The number of the current token; it stays on the final token once there.
     index: usize,
+    /// The furthest token read and its line, where errors are reported (as Go does).
     furthest: usize,
+    furthest_line: usize,
     parse_name: Rc<str>,
     text: Rc<str>,
     vars: Vec<String>,
@@ -68,14 +80,30 @@ struct Parser<'a> {
 type R<T> = Result<T, ParseError>;
 
 impl<'a> Parser<'a> {
+    /// The current token, read from the lexer when not read yet.
+    fn current(&mut self) -> &Token<'a> {
+        let i = self.index - self.base;
+        if i == self.tokens.len() {
+            // Only a token that is not final moves `index` on, so the lexer has one more.
+            let token = self
+                .lexer
+                .next_token()
+                .expect("a token after a non-final one");
+            self.tokens.push(token);
+        }
+        &self.tokens[i]
+    }
+
     fn next(&mut self) -> Token<'a> {
-        let last = self.tokens.len() - 1;
-        let i = self.index.min(last);
-        self.furthest = self.furthest.max(i);
-        if self.index < last {
+        let token = self.current().clone();
+        if self.index >= self.furthest {
+            self.furthest = self.index;
+            self.furthest_line = token.line;
+        }
+        if !is_final(&token) {
             self.index += 1;
         }
-        self.tokens[i].clone()
+        token
     }
 
     fn backup(&mut self) {
@@ -83,8 +111,7 @@ impl<'a> Parser<'a> {
     }
 
     fn peek(&mut self) -> Token<'a> {
-        let last = self.tokens.len() - 1;
-        self.tokens[self.index.min(last)].clone()
+        self.current().clone()
     }
 
     fn next_non_space(&mut self) -> Token<'a> {
@@ -104,17 +131,16 @@ impl<'a> Parser<'a> {
 
     /// Backs up over `token`, unless it is the final EOF/error token (which `next` repeats).
     fn backup_one(&mut self, token: &Token) {
-        let last = self.tokens.len() - 1;
-        if !(self.index == last && self.tokens[last].pos == token.pos && is_final(token)) {
+        let current = self.current();
+        if !(is_final(current) && current.pos == token.pos && is_final(token)) {
             self.backup();
         }
     }
 
     fn errorf(&self, message: String) -> ParseError {
-        let line = self.tokens[self.furthest.min(self.tokens.len() - 1)].line;
         ParseError {
             name: self.parse_name.to_string(),
-            line,
+            line: self.furthest_line,
             message,
         }
     }
@@ -239,6 +265,10 @@ impl<'a> Parser<'a> {
     }
 
     fn text_or_action(&mut self) -> R<Item> {
+        // Nothing backs up before the start of a text or action: forget the tokens read so far
+        // so that memory does not grow with the template.
+        self.tokens.drain(..self.index - self.base);
+        self.base = self.index;
         let token = self.next_non_space();
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
@@ -636,7 +666,7 @@ impl<'a> Parser<'a> {
                 Arg::String {
                     pos: token.pos,
                     quoted: token.val.into_owned(),
-                    text,
+                    text: Rc::from(text),
                 }
             }
             _ => {
