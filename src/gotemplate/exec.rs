@@ -175,7 +175,7 @@ impl<'e> Exec<'e> {
     fn print_value(&mut self, value: &Value) {
         match value {
             Value::Missing => self.out.push_str("<no value>"),
-            other => self.out.push_str(&printf::display(other)),
+            other => printf::write_display(&mut self.out, other),
         }
     }
 
@@ -334,7 +334,7 @@ impl<'e> Exec<'e> {
                     Arg::Dot { .. } => Ok(dot.clone()),
                     Arg::Nil { pos } => Err(self.error_at(*pos, first, "nil is not a command")),
                     Arg::Number(n) => self.ideal_constant(n, first),
-                    Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+                    Arg::String { text, .. } => Ok(Value::Str(text.clone())),
                     _ => Err(self.error_at(first.pos(), first, "can't evaluate command")),
                 }
             }
@@ -673,7 +673,7 @@ impl<'e> Exec<'e> {
                 _ => Err(self.error_at(pos, arg, format!("expected bool; found {arg}"))),
             },
             Ty::Str => match arg {
-                Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+                Arg::String { text, .. } => Ok(Value::Str(text.clone())),
                 _ => Err(self.error_at(pos, arg, format!("expected string; found {arg}"))),
             },
             Ty::Int | Ty::Int64 => match arg {
@@ -701,7 +701,7 @@ impl<'e> Exec<'e> {
         match arg {
             Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
             Arg::Number(n) => self.ideal_constant(n, arg),
-            Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+            Arg::String { text, .. } => Ok(Value::Str(text.clone())),
             Arg::Dot { .. } => Ok(dot.clone()),
             _ => self.eval_arg_untyped(dot, arg),
         }

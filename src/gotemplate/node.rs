@@ -103,7 +103,8 @@ pub enum Arg {
     String {
         pos: usize,
         quoted: String,
-        text: String,
+        /// Shared with every value the constant evaluates to.
+        text: Rc<str>,
     },
     Pipe(Box<Pipe>),
     Chain {
