@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::Engine;
 use super::funcs::{Func, Imp, Signature, Ty};
-use super::node::{Arg, Branch, Command, List, Node, Pipe, Tree};
+use super::node::{Arg, Branch, Command, List, Node, Pipe, Substr, Tree};
 use super::printf;
 use super::value::Value;
 
@@ -48,7 +48,8 @@ pub struct Span {
 pub struct Exec<'e> {
     pub engine: &'e Engine,
     tree: Rc<Tree>,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; names share the template's text.
+    vars: Vec<(Substr, Value)>,
     out: String,
     pub depth: usize,
     /// Filled for the main template when the caller wants a line map of the output.
@@ -60,7 +61,7 @@ impl<'e> Exec<'e> {
         Exec {
             engine,
             tree,
-            vars: vec![("$".to_owned(), data)],
+            vars: vec![(Substr::from("$"), data)],
             out: String::new(),
             depth,
             trace: None,
@@ -257,7 +258,7 @@ impl<'e> Exec<'e> {
 
     fn var_value(&self, name: &str, pos: usize, node: &dyn Display) -> R<Value> {
         for (var, value) in self.vars.iter().rev() {
-            if var == name {
+            if **var == *name {
                 return Ok(value.clone());
             }
         }
@@ -281,7 +282,7 @@ impl<'e> Exec<'e> {
         let value = value.unwrap_or(Value::Missing);
         for (pos, name) in &pipe.decl {
             if pipe.is_assign {
-                let Some(slot) = self.vars.iter_mut().rev().find(|(var, _)| var == name) else {
+                let Some(slot) = self.vars.iter_mut().rev().find(|(var, _)| **var == **name) else {
                     return Err(self.error_at(*pos, pipe, format!("undefined variable: {name}")));
                 };
                 slot.1 = value.clone();
@@ -418,7 +419,7 @@ impl<'e> Exec<'e> {
         mut receiver: Value,
         pos: usize,
         node: &Arg,
-        idents: &[String],
+        idents: &[Substr],
         args: &[Arg],
         final_: Option<Value>,
     ) -> R<Value> {

@@ -1,7 +1,8 @@
 //! The parse tree, shaped like Go's `text/template/parse` nodes; `Display` prints a node the way
 //! Go's `String()` does, which error messages quote as their context (`at <.Foo>`).
 
-use std::fmt::{self, Display, Formatter, Write};
+use std::fmt::{self, Debug, Display, Formatter, Write};
+use std::ops::{Deref, Range};
 use std::rc::Rc;
 
 /// One parsed template: its name, the name of the text it came from (for error locations) and
@@ -14,6 +15,53 @@ pub struct Tree {
     pub root: List,
 }
 
+/// A piece of a template's text: the names, literal text and constants of a tree share the text
+/// they were parsed from rather than each owning a copy (a large template has tens of thousands).
+#[derive(Clone)]
+pub struct Substr {
+    text: Rc<str>,
+    range: Range<usize>,
+}
+
+impl Substr {
+    /// `text[range]`; `range` must lie on character boundaries.
+    pub fn new(text: &Rc<str>, range: Range<usize>) -> Substr {
+        Substr {
+            text: text.clone(),
+            range,
+        }
+    }
+}
+
+impl From<&str> for Substr {
+    fn from(s: &str) -> Substr {
+        Substr {
+            text: Rc::from(s),
+            range: 0..s.len(),
+        }
+    }
+}
+
+impl Deref for Substr {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text[self.range.clone()]
+    }
+}
+
+impl Debug for Substr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        Debug::fmt(&**self, f)
+    }
+}
+
+impl Display for Substr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct List {
     pub pos: usize,
@@ -24,7 +72,7 @@ pub struct List {
 pub enum Node {
     Text {
         pos: usize,
-        text: String,
+        text: Substr,
     },
     Comment {
         pos: usize,
@@ -63,7 +111,7 @@ pub struct Pipe {
     pub pos: usize,
     pub is_assign: bool,
     /// Declared variables, each with its position.
-    pub decl: Vec<(usize, String)>,
+    pub decl: Vec<(usize, Substr)>,
     pub cmds: Vec<Command>,
 }
 
@@ -77,7 +125,7 @@ pub struct Command {
 pub enum Arg {
     Identifier {
         pos: usize,
-        name: String,
+        name: Substr,
     },
     Dot {
         pos: usize,
@@ -88,12 +136,12 @@ pub enum Arg {
     /// `.A.B`: the identifiers without dots.
     Field {
         pos: usize,
-        idents: Vec<String>,
+        idents: Vec<Substr>,
     },
     /// `$x.A`: the variable name (with `$`) then the fields.
     Variable {
         pos: usize,
-        idents: Vec<String>,
+        idents: Vec<Substr>,
     },
     Bool {
         pos: usize,
@@ -102,7 +150,7 @@ pub enum Arg {
     Number(Rc<Number>),
     String {
         pos: usize,
-        quoted: String,
+        quoted: Substr,
         /// Shared with every value the constant evaluates to.
         text: Rc<str>,
     },
@@ -110,15 +158,15 @@ pub enum Arg {
     Chain {
         pos: usize,
         node: Box<Arg>,
-        fields: Vec<String>,
+        fields: Vec<Substr>,
     },
 }
 
 /// A numeric constant with every interpretation that fits, as Go's `NumberNode`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Number {
     pub pos: usize,
-    pub text: String,
+    pub text: Substr,
     pub is_int: bool,
     pub is_uint: bool,
     pub is_float: bool,
@@ -278,7 +326,15 @@ impl Display for Arg {
                 }
                 Ok(())
             }
-            Arg::Variable { idents, .. } => f.write_str(&idents.join(".")),
+            Arg::Variable { idents, .. } => {
+                for (i, ident) in idents.iter().enumerate() {
+                    if i > 0 {
+                        f.write_char('.')?;
+                    }
+                    f.write_str(ident)?;
+                }
+                Ok(())
+            }
             Arg::Bool { value, .. } => write!(f, "{value}"),
             Arg::Number(n) => f.write_str(&n.text),
             Arg::String { quoted, .. } => f.write_str(quoted),

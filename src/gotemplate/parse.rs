@@ -1,11 +1,12 @@
 //! The parser: a port of Go's `text/template/parse` recursive descent (same grammar, same
 //! variable scoping, same error texts), building [`Tree`]s into a set keyed by template name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::lex::{Kind, Lexer, Token};
-use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Tree, is_empty_list};
+use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Substr, Tree, is_empty_list};
 use super::strconv;
 
 /// Nesting deeper than this is refused so that hostile input cannot exhaust the stack.
@@ -34,8 +35,9 @@ pub fn parse(
     let mut lexer = Lexer::new(text);
     // The lexer always yields at least the final token.
     let first = lexer.next_token().expect("a final token");
-    let text: Rc<str> = Rc::from(text);
+    let shared: Rc<str> = Rc::from(text);
     let mut p = Parser {
+        input: text,
         lexer,
         furthest_line: first.line,
         tokens: vec![first],
@@ -43,8 +45,8 @@ pub fn parse(
         index: 0,
         furthest: 0,
         parse_name: Rc::from(name),
-        text: text.clone(),
-        vars: vec!["$".to_owned()],
+        text: shared,
+        vars: vec!["$"],
         range_depth: 0,
         depth: 0,
         action_line: 0,
@@ -57,6 +59,7 @@ pub fn parse(
 }
 
 struct Parser<'a> {
+    input: &'a str,
     lexer: Lexer<'a>,
     /// The tokens read from the lexer and still needed, `tokens[0]` being token number `base`;
     /// those before the current action's are dropped (see `text_or_action`).
@@ -69,7 +72,7 @@ struct Parser<'a> {
     furthest_line: usize,
     parse_name: Rc<str>,
     text: Rc<str>,
-    vars: Vec<String>,
+    vars: Vec<&'a str>,
     range_depth: usize,
     depth: usize,
     action_line: usize,
@@ -135,6 +138,16 @@ impl<'a> Parser<'a> {
         if !(is_final(current) && current.pos == token.pos && is_final(token)) {
             self.backup();
         }
+    }
+
+    /// The text of `token` (a token of the input, not an error) from byte `skip` on.
+    fn substr(&self, token: &Token, skip: usize) -> Substr {
+        Substr::new(&self.text, token.pos + skip..token.pos + token.val.len())
+    }
+
+    /// The text of `token` (a token of the input, not an error), borrowed from the input.
+    fn token_text(&self, token: &Token) -> &'a str {
+        &self.input[token.pos..token.pos + token.val.len()]
     }
 
     fn errorf(&self, message: String) -> ParseError {
@@ -224,9 +237,11 @@ impl<'a> Parser<'a> {
         if token.kind != Kind::String && token.kind != Kind::RawString {
             return Err(self.unexpected(&token, context));
         }
-        let name = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
+        let name = strconv::unquote(&token.val)
+            .map_err(|e| self.errorf(e))?
+            .into_owned();
         self.expect(Kind::RightDelim, context)?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_owned()]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
         let (root, end) = self.item_list()?;
         self.vars = saved_vars;
         if !matches!(end, Stop::End) {
@@ -273,7 +288,7 @@ impl<'a> Parser<'a> {
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
                 pos: token.pos,
-                text: token.val.into_owned(),
+                text: self.substr(&token, 0),
             })),
             Kind::LeftDelim => {
                 self.action_line = token.line;
@@ -403,7 +418,7 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         let name = self.template_name(&token, context)?;
         let pipe = self.pipeline(context, Kind::RightDelim)?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_owned()]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
         let saved_range = std::mem::replace(&mut self.range_depth, 0);
         let (root, end) = self.item_list()?;
         self.vars = saved_vars;
@@ -438,9 +453,9 @@ impl<'a> Parser<'a> {
 
     fn template_name(&self, token: &Token, context: &str) -> R<String> {
         match token.kind {
-            Kind::String | Kind::RawString => {
-                strconv::unquote(&token.val).map_err(|e| self.errorf(e))
-            }
+            Kind::String | Kind::RawString => strconv::unquote(&token.val)
+                .map(Cow::into_owned)
+                .map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(token, context)),
         }
     }
@@ -474,13 +489,13 @@ impl<'a> Parser<'a> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.to_string()));
-                    self.vars.push(v.val.into_owned());
+                    pipe.decl.push((v.pos, self.substr(&v, 0)));
+                    self.vars.push(self.token_text(&v));
                 }
                 Kind::Char if next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.to_string()));
-                    self.vars.push(v.val.into_owned());
+                    pipe.decl.push((v.pos, self.substr(&v, 0)));
+                    self.vars.push(self.token_text(&v));
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
@@ -586,7 +601,8 @@ impl<'a> Parser<'a> {
         let pos = self.peek().pos;
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
-            fields.push(self.next().val[1..].to_owned());
+            let field = self.next();
+            fields.push(self.substr(&field, 1));
         }
         Ok(Some(match node {
             Arg::Field { mut idents, .. } => {
@@ -628,14 +644,19 @@ impl<'a> Parser<'a> {
                 }
                 Arg::Identifier {
                     pos: token.pos,
-                    name: token.val.into_owned(),
+                    name: self.substr(&token, 0),
                 }
             }
             Kind::Dot => Arg::Dot { pos: token.pos },
             Kind::Nil => Arg::Nil { pos: token.pos },
             Kind::Variable => {
-                let idents: Vec<String> = token.val.split('.').map(str::to_owned).collect();
-                if !self.vars.iter().any(|v| *v == idents[0]) {
+                let mut idents = Vec::new();
+                let mut start = token.pos;
+                for part in token.val.split('.') {
+                    idents.push(Substr::new(&self.text, start..start + part.len()));
+                    start += part.len() + 1;
+                }
+                if !self.vars.iter().any(|v| *v == &*idents[0]) {
                     return Err(
                         self.errorf(format!("undefined variable {}", strconv::quote(&idents[0])))
                     );
@@ -647,15 +668,15 @@ impl<'a> Parser<'a> {
             }
             Kind::Field => Arg::Field {
                 pos: token.pos,
-                idents: vec![token.val[1..].to_owned()],
+                idents: vec![self.substr(&token, 1)],
             },
             Kind::Bool => Arg::Bool {
                 pos: token.pos,
                 value: token.val == "true",
             },
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number =
-                    new_number(token.pos, &token.val, token.kind).map_err(|e| self.errorf(e))?;
+                let number = new_number(token.pos, self.substr(&token, 0), token.kind)
+                    .map_err(|e| self.errorf(e))?;
                 Arg::Number(Rc::new(number))
             }
             Kind::LeftParen => Arg::Pipe(Box::new(
@@ -665,8 +686,8 @@ impl<'a> Parser<'a> {
                 let text = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos: token.pos,
-                    quoted: token.val.into_owned(),
-                    text: Rc::from(text),
+                    quoted: self.substr(&token, 0),
+                    text: Rc::from(&*text),
                 }
             }
             _ => {
@@ -704,12 +725,19 @@ impl Stop {
 }
 
 /// Go's `newNumber`: every interpretation of a numeric constant that fits.
-fn new_number(pos: usize, text: &str, kind: Kind) -> Result<Number, String> {
+fn new_number(pos: usize, source: Substr, kind: Kind) -> Result<Number, String> {
     let mut n = Number {
         pos,
-        text: text.to_owned(),
-        ..Number::default()
+        text: source.clone(),
+        is_int: false,
+        is_uint: false,
+        is_float: false,
+        is_complex: false,
+        int: 0,
+        uint: 0,
+        float: 0.0,
     };
+    let text = &*source;
     if kind == Kind::CharConstant {
         let inner = &text[1..];
         let (c, tail) = strconv::unquote_char(inner, '\'')?;

@@ -1,6 +1,8 @@
 //! The parts of Go's `strconv` the engine needs: quoting and unquoting string and character
 //! literals, and parsing numbers with Go's base prefixes and digit separators.
 
+use std::borrow::Cow;
+
 /// Go's `strconv.Quote`.
 pub fn quote(s: &str) -> String {
     quote_with(s, '"', false)
@@ -63,7 +65,7 @@ pub fn is_print(c: char) -> bool {
 }
 
 /// Go's `strconv.Unquote` for "…", `…` and '…' literals.
-pub fn unquote(s: &str) -> Result<String, String> {
+pub fn unquote(s: &str) -> Result<Cow<'_, str>, String> {
     let invalid = || "invalid syntax".to_owned();
     let bytes = s.as_bytes();
     if bytes.len() < 2 {
@@ -79,8 +81,13 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if inner.contains('`') {
                 return Err(invalid());
             }
-            Ok(inner.replace('\r', ""))
+            if !inner.contains('\r') {
+                return Ok(Cow::Borrowed(inner));
+            }
+            Ok(Cow::Owned(inner.replace('\r', "")))
         }
+        // Without escapes the text is the inner text (a stray quote is refused below).
+        b'"' if !inner.contains(['\\', '"']) => Ok(Cow::Borrowed(inner)),
         b'"' | b'\'' => {
             let q = quote as char;
             let mut out = String::new();
@@ -96,7 +103,7 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if q == '\'' && out.is_empty() {
                 return Err(invalid());
             }
-            Ok(out)
+            Ok(Cow::Owned(out))
         }
         _ => Err(invalid()),
     }
