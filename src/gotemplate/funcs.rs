@@ -2,6 +2,7 @@
 //! arguments are converted and refused exactly where Go's reflection-based call would.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::exec::Exec;
 use super::value::Value;
@@ -77,7 +78,29 @@ pub struct Func {
 
 #[derive(Clone, Default)]
 pub struct FuncMap {
-    funcs: HashMap<&'static str, Func>,
+    funcs: HashMap<&'static str, Func, BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: names are looked up for every identifier parsed and every call made, and the keys are
+/// the fixed function names, so SipHash's resistance to chosen keys only costs time here.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 impl FuncMap {
