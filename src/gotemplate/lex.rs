@@ -59,35 +59,59 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token<'a> {
+/// A token: its kind and where its text is in the input (a line is counted from its offset
+/// when a message needs one). Small enough to be passed around in registers, which matters at
+/// tens of thousands of tokens per template; inputs are under 4 GiB (see [`MAX_INPUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
     pub kind: Kind,
-    /// Byte offset of the token in the input.
-    pub pos: usize,
-    /// The token's text (borrowed from the input), or an error's message.
-    pub val: Cow<'a, str>,
-    /// 1-based line of the token's start.
-    pub line: usize,
+    pos: u32,
+    /// 0 for an error, whose message the lexer keeps (see [`Lexer::error_message`]).
+    len: u32,
 }
 
-impl std::fmt::Display for Token<'_> {
-    /// Go's `item.String()`, used in "unexpected …" messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// The largest input the lexer takes, so that offsets fit tokens.
+pub const MAX_INPUT: usize = u32::MAX as usize;
+
+impl Token {
+    /// Byte offset of the token in the input.
+    pub fn pos(&self) -> usize {
+        self.pos as usize
+    }
+
+    /// Byte offset just past the token.
+    pub fn end(&self) -> usize {
+        self.pos as usize + self.len as usize
+    }
+
+    /// The token's text in `input`, the lexer's input.
+    pub fn val<'a>(&self, input: &'a str) -> &'a str {
+        &input[self.pos()..self.end()]
+    }
+
+    /// Go's `item.String()` of the token of `input`, used in "unexpected …" messages (not of
+    /// errors: their text is the lexer's).
+    pub fn describe(&self, input: &str) -> String {
+        let val = self.val(input);
         match self.kind {
-            Kind::Eof => f.write_str("EOF"),
-            Kind::Error => f.write_str(&self.val),
-            kind if kind.is_keyword() => write!(f, "<{}>", self.val),
-            _ if self.val.chars().count() > 10 => {
-                let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", super::strconv::quote(&head))
+            Kind::Eof => "EOF".to_owned(),
+            kind if kind.is_keyword() => format!("<{val}>"),
+            _ if val.chars().count() > 10 => {
+                let head: String = val.chars().take(10).collect();
+                format!("{}...", super::strconv::quote(&head))
             }
-            _ => f.write_str(&super::strconv::quote(&self.val)),
+            _ => super::strconv::quote(val),
         }
     }
 }
 
-use std::borrow::Cow;
-use std::collections::VecDeque;
+/// The 1-based line of byte offset `pos` of `input`.
+pub fn line_at(input: &str, pos: usize) -> usize {
+    1 + input.as_bytes()[..pos]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
 
 const LEFT: &str = "{{";
 const RIGHT: &str = "}}";
@@ -117,13 +141,14 @@ pub struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
-    line: usize,
-    start_line: usize,
     paren_depth: usize,
     /// `None` once the final `Eof` or `Error` token is emitted.
     state: Option<State>,
-    /// Emitted and not yet taken (a state emits at most two tokens).
-    items: VecDeque<Token<'a>>,
+    /// The tokens the last state emitted (at most two), `items[taken..]` not yet returned.
+    items: Vec<Token>,
+    taken: usize,
+    /// The message of the `Error` token.
+    error: String,
 }
 
 #[derive(Clone, Copy)]
@@ -144,28 +169,36 @@ enum State {
 }
 
 impl<'a> Lexer<'a> {
+    /// A lexer of `input`, which must not be longer than [`MAX_INPUT`].
     pub fn new(input: &'a str) -> Lexer<'a> {
+        assert!(input.len() <= MAX_INPUT, "template input too large");
         Lexer {
             input,
             pos: 0,
             start: 0,
-            line: 1,
-            start_line: 1,
             paren_depth: 0,
             state: Some(State::Text),
-            items: VecDeque::new(),
+            items: Vec::with_capacity(2),
+            taken: 0,
+            error: String::new(),
         }
     }
 
     /// The next token; `None` after the final one.
-    pub fn next_token(&mut self) -> Option<Token<'a>> {
-        loop {
-            if let Some(token) = self.items.pop_front() {
-                return Some(token);
-            }
+    pub fn next_token(&mut self) -> Option<Token> {
+        while self.taken == self.items.len() {
+            self.items.clear();
+            self.taken = 0;
             let state = self.state?;
             self.state = self.step(state);
         }
+        self.taken += 1;
+        Some(self.items[self.taken - 1])
+    }
+
+    /// The message of the `Error` token, once it is returned.
+    pub fn error_message(&self) -> &str {
+        &self.error
     }
 
     fn rest(&self) -> &'a str {
@@ -173,43 +206,38 @@ impl<'a> Lexer<'a> {
     }
 
     fn next(&mut self) -> Option<char> {
-        let c = self.rest().chars().next()?;
+        let c = self.peek()?;
         self.pos += c.len_utf8();
-        if c == '\n' {
-            self.line += 1;
-        }
         Some(c)
     }
 
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        // Actions are ASCII but for their strings: decode only what is not.
+        match *self.input.as_bytes().get(self.pos)? {
+            b if b.is_ascii() => Some(char::from(b)),
+            _ => self.rest().chars().next(),
+        }
     }
 
     /// Steps back over `c`, the character `next` returned.
     fn backup(&mut self, c: Option<char>) {
         if let Some(c) = c {
             self.pos -= c.len_utf8();
-            if c == '\n' {
-                self.line -= 1;
-            }
         }
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.items.push_back(Token {
+        // Both fit: the input is at most MAX_INPUT long.
+        self.items.push(Token {
             kind,
-            pos: self.start,
-            val: Cow::Borrowed(&self.input[self.start..self.pos]),
-            line: self.start_line,
+            pos: self.start as u32,
+            len: (self.pos - self.start) as u32,
         });
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn accept(&mut self, valid: &str) -> bool {
@@ -227,12 +255,12 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, message: String) -> Option<State> {
-        self.items.push_back(Token {
+        self.items.push(Token {
             kind: Kind::Error,
-            pos: self.start,
-            val: Cow::Owned(message),
-            line: self.start_line,
+            pos: self.start as u32,
+            len: 0,
         });
+        self.error = message;
         None
     }
 
@@ -280,7 +308,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn text(&mut self) -> Option<State> {
-        if let Some(x) = self.rest().find(LEFT) {
+        if let Some(x) = find_left(self.rest()) {
             self.pos += x;
             let mut trim = 0;
             if has_left_trim(&self.input[self.pos + LEFT.len()..]) {
@@ -289,7 +317,6 @@ impl<'a> Lexer<'a> {
             }
             self.pos -= trim;
             if self.pos > self.start {
-                self.line += self.input[self.start..self.pos].matches('\n').count();
                 self.emit(Kind::Text);
             }
             self.pos += trim;
@@ -298,7 +325,6 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += self.input[self.start..self.pos].matches('\n').count();
             self.emit(Kind::Text);
         }
         self.emit(Kind::Eof);
@@ -577,6 +603,20 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Where the first `{{` in `s` starts: `find` with a character scans with memchr, where a
+/// string pattern would set up a two-way searcher for each text.
+fn find_left(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find('{') {
+        let at = from + i;
+        if s[at + 1..].starts_with('{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Go's `%#U` of a character: `U+0029 ')'`.
 pub fn go_unicode(c: char) -> String {
     format!("U+{:04X} '{c}'", c as u32)
@@ -593,16 +633,18 @@ fn go_unicode_opt(c: Option<char>) -> String {
 mod tests {
     use super::*;
 
-    fn lex(input: &str) -> Vec<Token<'_>> {
+    fn kinds(input: &str) -> Vec<(Kind, String)> {
         let mut lexer = Lexer::new(input);
-        std::iter::from_fn(|| lexer.next_token()).collect()
+        std::iter::from_fn(|| lexer.next_token())
+            .map(|t| (t.kind, t.val(input).to_owned()))
+            .collect()
     }
 
-    fn kinds(input: &str) -> Vec<(Kind, String)> {
-        lex(input)
-            .into_iter()
-            .map(|t| (t.kind, t.val.into_owned()))
-            .collect()
+    fn error(input: &str) -> String {
+        let mut lexer = Lexer::new(input);
+        let last = std::iter::from_fn(|| lexer.next_token()).last().unwrap();
+        assert_eq!(last.kind, Kind::Error);
+        lexer.error_message().to_owned()
     }
 
     #[test]
@@ -629,16 +671,10 @@ mod tests {
 
     #[test]
     fn errors() {
+        assert_eq!(error("{{\"abc"), "unterminated quoted string");
+        assert_eq!(error("{{ 3x }}"), "bad number syntax: \"3x\"");
         assert_eq!(
-            lex("{{\"abc").last().unwrap().val,
-            "unterminated quoted string"
-        );
-        assert_eq!(
-            lex("{{ 3x }}").last().unwrap().val,
-            "bad number syntax: \"3x\""
-        );
-        assert_eq!(
-            lex("{{/* x */ a}}").last().unwrap().val,
+            error("{{/* x */ a}}"),
             "comment ends before closing delimiter"
         );
     }

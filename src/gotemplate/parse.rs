@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::lex::{Kind, Lexer, Token};
+use super::lex::{Kind, Lexer, MAX_INPUT, Token, line_at};
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Substr, Tree, is_empty_list};
 use super::strconv;
 
@@ -32,6 +32,13 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> Result<HashMap<String, Tree>, ParseError> {
+    if text.len() > MAX_INPUT {
+        return Err(ParseError {
+            name: name.to_owned(),
+            line: 1,
+            message: "template larger than 4 GiB".to_owned(),
+        });
+    }
     let mut lexer = Lexer::new(text);
     // The lexer always yields at least the final token.
     let first = lexer.next_token().expect("a final token");
@@ -39,7 +46,7 @@ pub fn parse(
     let mut p = Parser {
         input: text,
         lexer,
-        furthest_line: first.line,
+        furthest_pos: first.pos(),
         tokens: vec![first],
         base: 0,
         index: 0,
@@ -49,7 +56,7 @@ pub fn parse(
         vars: vec!["$"],
         range_depth: 0,
         depth: 0,
-        action_line: 0,
+        action_pos: None,
         has_function,
         tree_set: HashMap::new(),
     };
@@ -63,19 +70,20 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     /// The tokens read from the lexer and still needed, `tokens[0]` being token number `base`;
     /// those before the current action's are dropped (see `text_or_action`).
-    tokens: Vec<Token<'a>>,
+    tokens: Vec<Token>,
     base: usize,
     /// The number of the current token; it stays on the final token once there.
     index: usize,
-    /// The furthest token read and its line, where errors are reported (as Go does).
+    /// The furthest token read and its offset, whose line errors report (as Go does).
     furthest: usize,
-    furthest_line: usize,
+    furthest_pos: usize,
     parse_name: Rc<str>,
     text: Rc<str>,
     vars: Vec<&'a str>,
     range_depth: usize,
     depth: usize,
-    action_line: usize,
+    /// Where the action being parsed starts.
+    action_pos: Option<usize>,
     has_function: &'a dyn Fn(&str) -> bool,
     tree_set: HashMap<String, Tree>,
 }
@@ -84,7 +92,7 @@ type R<T> = Result<T, ParseError>;
 
 impl<'a> Parser<'a> {
     /// The current token, read from the lexer when not read yet.
-    fn current(&mut self) -> &Token<'a> {
+    fn current(&mut self) -> &Token {
         let i = self.index - self.base;
         if i == self.tokens.len() {
             // Only a token that is not final moves `index` on, so the lexer has one more.
@@ -97,11 +105,11 @@ impl<'a> Parser<'a> {
         &self.tokens[i]
     }
 
-    fn next(&mut self) -> Token<'a> {
-        let token = self.current().clone();
+    fn next(&mut self) -> Token {
+        let token = *self.current();
         if self.index >= self.furthest {
             self.furthest = self.index;
-            self.furthest_line = token.line;
+            self.furthest_pos = token.pos();
         }
         if !is_final(&token) {
             self.index += 1;
@@ -113,11 +121,11 @@ impl<'a> Parser<'a> {
         self.index -= 1;
     }
 
-    fn peek(&mut self) -> Token<'a> {
-        self.current().clone()
+    fn peek(&mut self) -> Token {
+        *self.current()
     }
 
-    fn next_non_space(&mut self) -> Token<'a> {
+    fn next_non_space(&mut self) -> Token {
         loop {
             let token = self.next();
             if token.kind != Kind::Space {
@@ -126,7 +134,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token<'a> {
+    fn peek_non_space(&mut self) -> Token {
         let token = self.next_non_space();
         self.backup_one(&token);
         token
@@ -135,47 +143,46 @@ impl<'a> Parser<'a> {
     /// Backs up over `token`, unless it is the final EOF/error token (which `next` repeats).
     fn backup_one(&mut self, token: &Token) {
         let current = self.current();
-        if !(is_final(current) && current.pos == token.pos && is_final(token)) {
+        if !(is_final(current) && current.pos() == token.pos() && is_final(token)) {
             self.backup();
         }
     }
 
-    /// The text of `token` (a token of the input, not an error) from byte `skip` on.
+    /// The text of `token` (a token of the input, not an error) from byte `skip` on, shared.
     fn substr(&self, token: &Token, skip: usize) -> Substr {
-        Substr::new(&self.text, token.pos + skip..token.pos + token.val.len())
-    }
-
-    /// The text of `token` (a token of the input, not an error), borrowed from the input.
-    fn token_text(&self, token: &Token) -> &'a str {
-        &self.input[token.pos..token.pos + token.val.len()]
+        Substr::new(&self.text, token.pos() + skip..token.end())
     }
 
     fn errorf(&self, message: String) -> ParseError {
         ParseError {
             name: self.parse_name.to_string(),
-            line: self.furthest_line,
+            line: line_at(self.input, self.furthest_pos),
             message,
         }
     }
 
     fn unexpected(&self, token: &Token, context: &str) -> ParseError {
         if token.kind == Kind::Error {
+            let message = self.lexer.error_message();
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != token.line {
-                extra = format!(
-                    " in action started at {}:{}",
-                    self.parse_name, self.action_line
-                );
-                if token.val.ends_with(" action") {
+            let action_line = self.action_pos.map(|pos| line_at(self.input, pos));
+            if let Some(action_line) = action_line
+                && action_line != line_at(self.input, token.pos())
+            {
+                extra = format!(" in action started at {}:{}", self.parse_name, action_line);
+                if message.ends_with(" action") {
                     extra = extra[" in action".len()..].to_owned();
                 }
             }
-            return self.errorf(format!("{token}{extra}"));
+            return self.errorf(format!("{message}{extra}"));
         }
-        self.errorf(format!("unexpected {token} in {context}"))
+        self.errorf(format!(
+            "unexpected {} in {context}",
+            token.describe(self.input)
+        ))
     }
 
-    fn expect(&mut self, kind: Kind, context: &str) -> R<Token<'a>> {
+    fn expect(&mut self, kind: Kind, context: &str) -> R<Token> {
         let token = self.next_non_space();
         if token.kind != kind {
             return Err(self.unexpected(&token, context));
@@ -208,7 +215,7 @@ impl<'a> Parser<'a> {
 
     fn parse_top(&mut self) -> R<List> {
         let mut root = List {
-            pos: self.peek().pos,
+            pos: self.peek().pos(),
             nodes: Vec::new(),
         };
         while self.peek().kind != Kind::Eof {
@@ -237,7 +244,7 @@ impl<'a> Parser<'a> {
         if token.kind != Kind::String && token.kind != Kind::RawString {
             return Err(self.unexpected(&token, context));
         }
-        let name = strconv::unquote(&token.val)
+        let name = strconv::unquote(token.val(self.input))
             .map_err(|e| self.errorf(e))?
             .into_owned();
         self.expect(Kind::RightDelim, context)?;
@@ -261,7 +268,7 @@ impl<'a> Parser<'a> {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
         }
         let mut list = List {
-            pos: self.peek_non_space().pos,
+            pos: self.peek_non_space().pos(),
             nodes: Vec::new(),
         };
         while self.peek_non_space().kind != Kind::Eof {
@@ -287,13 +294,13 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
-                pos: token.pos,
+                pos: token.pos(),
                 text: self.substr(&token, 0),
             })),
             Kind::LeftDelim => {
-                self.action_line = token.line;
+                self.action_pos = Some(token.pos());
                 let result = self.action();
-                self.action_line = 0;
+                self.action_pos = None;
                 result
             }
             _ => Err(self.unexpected(&token, "input")),
@@ -318,9 +325,9 @@ impl<'a> Parser<'a> {
                     return Err(self.errorf(format!("{{{{{word}}}}} outside {{{{range}}}}")));
                 }
                 return Ok(Item::Node(if token.kind == Kind::Break {
-                    Node::Break { pos: token.pos }
+                    Node::Break { pos: token.pos() }
                 } else {
-                    Node::Continue { pos: token.pos }
+                    Node::Continue { pos: token.pos() }
                 }));
             }
             Kind::Else => return self.else_control(),
@@ -344,7 +351,7 @@ impl<'a> Parser<'a> {
         let token = self.peek();
         let pipe = self.pipeline("command", Kind::RightDelim)?;
         Ok(Item::Node(Node::Action {
-            pos: token.pos,
+            pos: token.pos(),
             pipe,
         }))
     }
@@ -357,13 +364,13 @@ impl<'a> Parser<'a> {
         let peek = self.peek_non_space();
         if peek.kind == Kind::If {
             return Ok(Item::Else {
-                pos: peek.pos,
+                pos: peek.pos(),
                 has_if: true,
             });
         }
         let token = self.expect(Kind::RightDelim, "else")?;
         Ok(Item::Else {
-            pos: token.pos,
+            pos: token.pos(),
             has_if: false,
         })
     }
@@ -428,7 +435,7 @@ impl<'a> Parser<'a> {
         }
         self.add(name.clone(), root)?;
         Ok(Node::Template {
-            pos: token.pos,
+            pos: token.pos(),
             name,
             pipe: Some(pipe),
         })
@@ -445,7 +452,7 @@ impl<'a> Parser<'a> {
             pipe = Some(self.pipeline(context, Kind::RightDelim)?);
         }
         Ok(Node::Template {
-            pos: token.pos,
+            pos: token.pos(),
             name,
             pipe,
         })
@@ -453,7 +460,7 @@ impl<'a> Parser<'a> {
 
     fn template_name(&self, token: &Token, context: &str) -> R<String> {
         match token.kind {
-            Kind::String | Kind::RawString => strconv::unquote(&token.val)
+            Kind::String | Kind::RawString => strconv::unquote(token.val(self.input))
                 .map(Cow::into_owned)
                 .map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(token, context)),
@@ -471,7 +478,7 @@ impl<'a> Parser<'a> {
         }
         let token = self.peek_non_space();
         let mut pipe = Pipe {
-            pos: token.pos,
+            pos: token.pos(),
             is_assign: false,
             decl: Vec::new(),
             cmds: Vec::new(),
@@ -489,13 +496,13 @@ impl<'a> Parser<'a> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos, self.substr(&v, 0)));
-                    self.vars.push(self.token_text(&v));
+                    pipe.decl.push((v.pos(), self.substr(&v, 0)));
+                    self.vars.push(v.val(self.input));
                 }
-                Kind::Char if next.val == "," => {
+                Kind::Char if next.val(self.input) == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos, self.substr(&v, 0)));
-                    self.vars.push(self.token_text(&v));
+                    pipe.decl.push((v.pos(), self.substr(&v, 0)));
+                    self.vars.push(v.val(self.input));
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
@@ -568,7 +575,7 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> R<Command> {
         let mut cmd = Command {
-            pos: self.peek_non_space().pos,
+            pos: self.peek_non_space().pos(),
             args: Vec::new(),
         };
         loop {
@@ -598,7 +605,7 @@ impl<'a> Parser<'a> {
         if self.peek().kind != Kind::Field {
             return Ok(Some(node));
         }
-        let pos = self.peek().pos;
+        let pos = self.peek().pos();
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
             let field = self.next();
@@ -636,23 +643,23 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         Ok(Some(match token.kind {
             Kind::Identifier => {
-                if !(self.has_function)(&token.val) {
+                if !(self.has_function)(token.val(self.input)) {
                     return Err(self.errorf(format!(
                         "function {} not defined",
-                        strconv::quote(&token.val)
+                        strconv::quote(token.val(self.input))
                     )));
                 }
                 Arg::Identifier {
-                    pos: token.pos,
+                    pos: token.pos(),
                     name: self.substr(&token, 0),
                 }
             }
-            Kind::Dot => Arg::Dot { pos: token.pos },
-            Kind::Nil => Arg::Nil { pos: token.pos },
+            Kind::Dot => Arg::Dot { pos: token.pos() },
+            Kind::Nil => Arg::Nil { pos: token.pos() },
             Kind::Variable => {
                 let mut idents = Vec::new();
-                let mut start = token.pos;
-                for part in token.val.split('.') {
+                let mut start = token.pos();
+                for part in token.val(self.input).split('.') {
                     idents.push(Substr::new(&self.text, start..start + part.len()));
                     start += part.len() + 1;
                 }
@@ -662,20 +669,20 @@ impl<'a> Parser<'a> {
                     );
                 }
                 Arg::Variable {
-                    pos: token.pos,
+                    pos: token.pos(),
                     idents,
                 }
             }
             Kind::Field => Arg::Field {
-                pos: token.pos,
+                pos: token.pos(),
                 idents: vec![self.substr(&token, 1)],
             },
             Kind::Bool => Arg::Bool {
-                pos: token.pos,
-                value: token.val == "true",
+                pos: token.pos(),
+                value: token.val(self.input) == "true",
             },
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number = new_number(token.pos, self.substr(&token, 0), token.kind)
+                let number = new_number(token.pos(), self.substr(&token, 0), token.kind)
                     .map_err(|e| self.errorf(e))?;
                 Arg::Number(Rc::new(number))
             }
@@ -683,9 +690,9 @@ impl<'a> Parser<'a> {
                 self.pipeline("parenthesized pipeline", Kind::RightParen)?,
             )),
             Kind::String | Kind::RawString => {
-                let text = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
+                let text = strconv::unquote(token.val(self.input)).map_err(|e| self.errorf(e))?;
                 Arg::String {
-                    pos: token.pos,
+                    pos: token.pos(),
                     quoted: self.substr(&token, 0),
                     text: Rc::from(&*text),
                 }
