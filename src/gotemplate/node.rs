@@ -82,13 +82,14 @@ pub enum Node {
         pos: usize,
         pipe: Pipe,
     },
-    If(Branch),
-    Range(Branch),
-    With(Branch),
+    // Boxed, as rarer and larger than the other nodes, which lists hold by the thousand.
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
     Template {
         pos: usize,
         name: String,
-        pipe: Option<Pipe>,
+        pipe: Option<Box<Pipe>>,
     },
     Break {
         pos: usize,

@@ -54,6 +54,9 @@ pub fn parse(
         parse_name: Rc::from(name),
         text: shared,
         vars: vec!["$"],
+        nodes: Vec::new(),
+        cmds: Vec::new(),
+        args: Vec::new(),
         range_depth: 0,
         depth: 0,
         action_pos: None,
@@ -80,6 +83,12 @@ struct Parser<'a> {
     parse_name: Rc<str>,
     text: Rc<str>,
     vars: Vec<&'a str>,
+    /// The nodes, commands and arguments of the lists, pipelines and commands being parsed,
+    /// innermost last: each is moved into a vector of its exact size when complete, where
+    /// growing each vector from empty would leave most of it unused.
+    nodes: Vec<Node>,
+    cmds: Vec<Command>,
+    args: Vec<Arg>,
     range_depth: usize,
     depth: usize,
     /// Where the action being parsed starts.
@@ -214,10 +223,8 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_top(&mut self) -> R<List> {
-        let mut root = List {
-            pos: self.peek().pos(),
-            nodes: Vec::new(),
-        };
+        let pos = self.peek().pos();
+        let first_node = self.nodes.len();
         while self.peek().kind != Kind::Eof {
             if self.peek().kind == Kind::LeftDelim {
                 let mark = self.index;
@@ -232,10 +239,13 @@ impl<'a> Parser<'a> {
             match node {
                 Item::End => return Err(self.errorf("unexpected {{end}}".to_owned())),
                 Item::Else { .. } => return Err(self.errorf("unexpected {{else}}".to_owned())),
-                Item::Node(node) => root.nodes.push(node),
+                Item::Node(node) => self.nodes.push(node),
             }
         }
-        Ok(root)
+        Ok(List {
+            pos,
+            nodes: self.nodes.split_off(first_node),
+        })
     }
 
     fn parse_definition(&mut self) -> R<()> {
@@ -267,21 +277,20 @@ impl<'a> Parser<'a> {
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
         }
-        let mut list = List {
-            pos: self.peek_non_space().pos(),
-            nodes: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let first_node = self.nodes.len();
         while self.peek_non_space().kind != Kind::Eof {
             let stop = match self.text_or_action()? {
                 Item::Node(node) => {
-                    list.nodes.push(node);
+                    self.nodes.push(node);
                     continue;
                 }
                 Item::End => Stop::End,
                 Item::Else { pos, has_if } => Stop::Else { pos, has_if },
             };
             self.depth -= 1;
-            return Ok((list, stop));
+            let nodes = self.nodes.split_off(first_node);
+            return Ok((List { pos, nodes }, stop));
         }
         Err(self.errorf("unexpected EOF".to_owned()))
     }
@@ -338,12 +347,12 @@ impl<'a> Parser<'a> {
             Kind::If => return self.if_control().map(Item::Node),
             Kind::Range => {
                 let b = self.parse_control(false, "range")?;
-                return Ok(Item::Node(Node::Range(b)));
+                return Ok(Item::Node(Node::Range(Box::new(b))));
             }
             Kind::Template => return self.template_control().map(Item::Node),
             Kind::With => {
                 let b = self.parse_control(false, "with")?;
-                return Ok(Item::Node(Node::With(b)));
+                return Ok(Item::Node(Node::With(Box::new(b))));
             }
             _ => {}
         }
@@ -357,7 +366,7 @@ impl<'a> Parser<'a> {
     }
 
     fn if_control(&mut self) -> R<Node> {
-        Ok(Node::If(self.parse_control(true, "if")?))
+        Ok(Node::If(Box::new(self.parse_control(true, "if")?)))
     }
 
     fn else_control(&mut self) -> R<Item> {
@@ -437,7 +446,7 @@ impl<'a> Parser<'a> {
         Ok(Node::Template {
             pos: token.pos(),
             name,
-            pipe: Some(pipe),
+            pipe: Some(Box::new(pipe)),
         })
     }
 
@@ -449,7 +458,7 @@ impl<'a> Parser<'a> {
         let next = self.next_non_space();
         if next.kind != Kind::RightDelim {
             self.backup_one(&next);
-            pipe = Some(self.pipeline(context, Kind::RightDelim)?);
+            pipe = Some(Box::new(self.pipeline(context, Kind::RightDelim)?));
         }
         Ok(Node::Template {
             pos: token.pos(),
@@ -483,6 +492,7 @@ impl<'a> Parser<'a> {
             decl: Vec::new(),
             cmds: Vec::new(),
         };
+        let first_cmd = self.cmds.len();
         'decls: loop {
             let v = self.peek_non_space();
             if v.kind != Kind::Variable {
@@ -526,6 +536,7 @@ impl<'a> Parser<'a> {
             let token = self.next_non_space();
             match token.kind {
                 k if k == end => {
+                    pipe.cmds = self.cmds.split_off(first_cmd);
                     self.check_pipeline(&pipe, context)?;
                     self.depth -= 1;
                     return Ok(pipe);
@@ -544,7 +555,7 @@ impl<'a> Parser<'a> {
                 | Kind::LeftParen => {
                     self.backup_one(&token);
                     let cmd = self.command()?;
-                    pipe.cmds.push(cmd);
+                    self.cmds.push(cmd);
                 }
                 _ => return Err(self.unexpected(&token, context)),
             }
@@ -574,14 +585,12 @@ impl<'a> Parser<'a> {
     }
 
     fn command(&mut self) -> R<Command> {
-        let mut cmd = Command {
-            pos: self.peek_non_space().pos(),
-            args: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let first_arg = self.args.len();
         loop {
             self.peek_non_space();
             if let Some(operand) = self.operand()? {
-                cmd.args.push(operand);
+                self.args.push(operand);
             }
             let token = self.next();
             match token.kind {
@@ -592,10 +601,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if cmd.args.is_empty() {
+        if self.args.len() == first_arg {
             return Err(self.errorf("empty command".to_owned()));
         }
-        Ok(cmd)
+        Ok(Command {
+            pos,
+            args: self.args.split_off(first_arg),
+        })
     }
 
     fn operand(&mut self) -> R<Option<Arg>> {
