@@ -50,6 +50,9 @@ pub struct Exec<'e> {
     tree: Rc<Tree>,
     /// Variables in scope, innermost last; names share the template's text.
     vars: Vec<(Substr, Value)>,
+    /// The evaluated arguments of the calls being made, innermost last: one vector for all
+    /// calls instead of one per call.
+    argv: Vec<Value>,
     out: String,
     pub depth: usize,
     /// Filled for the main template when the caller wants a line map of the output.
@@ -62,6 +65,7 @@ impl<'e> Exec<'e> {
             engine,
             tree,
             vars: vec![(Substr::from("$"), data)],
+            argv: Vec::new(),
             out: String::new(),
             depth,
             trace: None,
@@ -472,9 +476,10 @@ impl<'e> Exec<'e> {
                     ));
                 };
                 let object = object.clone();
-                let argv = self.eval_call_args(dot, signature, name, pos, node, args, final_)?;
-                object
-                    .call(name, &argv)
+                let first = self.push_call_args(dot, signature, name, pos, node, args, final_)?;
+                let result = object.call(name, &self.argv[first..]);
+                self.argv.truncate(first);
+                result
                     .map_err(|err| self.error_at(pos, node, format!("error calling {name}: {err}")))
             }
             other => Err(self.error_at(
@@ -540,8 +545,14 @@ impl<'e> Exec<'e> {
                 Ok(value)
             }
             Imp::Native(f) => {
-                let argv = self.eval_call_args(dot, func.sig, name, pos, node, args, final_)?;
-                f(self, argv).map_err(|err| {
+                let first = self.push_call_args(dot, func.sig, name, pos, node, args, final_)?;
+                // The function gets the executor too: lend it the stack rather than copy the
+                // arguments out of it.
+                let argv = std::mem::take(&mut self.argv);
+                let result = f(self, &argv[first..]);
+                self.argv = argv;
+                self.argv.truncate(first);
+                result.map_err(|err| {
                     if err == super::sprig::refused::REFUSED {
                         let why = super::sprig::refused::reason(name).unwrap_or(err);
                         return self.error_at(pos, node, why);
@@ -553,9 +564,10 @@ impl<'e> Exec<'e> {
     }
 
     /// Go's argument handling in `evalCall`: arity, then each argument evaluated against its
-    /// parameter type, the piped final value last.
+    /// parameter type, the piped final value last. The values go on `argv`, from the returned
+    /// index on.
     #[allow(clippy::too_many_arguments)]
-    fn eval_call_args(
+    fn push_call_args(
         &mut self,
         dot: &Value,
         sig: Signature,
@@ -564,7 +576,7 @@ impl<'e> Exec<'e> {
         node: &dyn Display,
         args: &[Arg],
         final_: Option<Value>,
-    ) -> R<Vec<Value>> {
+    ) -> R<usize> {
         let rest = if args.is_empty() { args } else { &args[1..] };
         let num_in = rest.len() + usize::from(final_.is_some());
         let fixed = sig.params.len();
@@ -595,15 +607,17 @@ impl<'e> Exec<'e> {
                 sig.variadic.unwrap_or(Ty::Any)
             }
         };
-        let mut argv = Vec::with_capacity(num_in);
+        let first = self.argv.len();
         for (i, arg) in rest.iter().enumerate() {
-            argv.push(self.eval_arg(dot, ty_at(i), arg)?);
+            let value = self.eval_arg(dot, ty_at(i), arg)?;
+            self.argv.push(value);
         }
         if let Some(final_) = final_ {
             let ty = ty_at(rest.len());
-            argv.push(self.validate_type(final_, ty, pos, node)?);
+            let value = self.validate_type(final_, ty, pos, node)?;
+            self.argv.push(value);
         }
-        Ok(argv)
+        Ok(first)
     }
 
     /// Go's `validateType`: a value meets a parameter type.

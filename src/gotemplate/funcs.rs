@@ -60,7 +60,7 @@ pub const fn variadic(params: &'static [Ty], rest: Ty) -> Signature {
     }
 }
 
-pub type NativeFn = fn(&mut Exec<'_>, Vec<Value>) -> Result<Value, String>;
+pub type NativeFn = fn(&mut Exec<'_>, &[Value]) -> Result<Value, String>;
 
 #[derive(Clone, Copy)]
 pub enum Imp {
