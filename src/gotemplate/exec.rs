@@ -410,7 +410,7 @@ impl<'e> Exec<'e> {
                 self.eval_field_chain(dot, value, *pos, arg, &idents[1..], &[], None)
             }
             Arg::Pipe(pipe) => self.eval_pipeline(dot, pipe),
-            Arg::Identifier { pos, name } => self.eval_function(dot, *pos, name, arg, &[], None),
+            Arg::Identifier { name } => self.eval_function(dot, name.start(), name, arg, &[], None),
             Arg::Chain { .. } => self.eval_chain(dot, arg, &[], None),
             _ => self.eval_empty_interface(dot, arg),
         }

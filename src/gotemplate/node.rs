@@ -17,28 +17,34 @@ pub struct Tree {
 
 /// A piece of a template's text: the names, literal text and constants of a tree share the text
 /// they were parsed from rather than each owning a copy (a large template has tens of thousands).
+/// Offsets are u32s, as the parser takes templates under 4 GiB.
 #[derive(Clone)]
 pub struct Substr {
     text: Rc<str>,
-    range: Range<usize>,
+    start: u32,
+    end: u32,
 }
 
 impl Substr {
-    /// `text[range]`; `range` must lie on character boundaries.
+    /// `text[range]`; `range` must lie on character boundaries, below 4 GiB.
     pub fn new(text: &Rc<str>, range: Range<usize>) -> Substr {
+        let offset = |i: usize| u32::try_from(i).expect("template text under 4 GiB");
         Substr {
             text: text.clone(),
-            range,
+            start: offset(range.start),
+            end: offset(range.end),
         }
+    }
+
+    /// Where the piece starts in the text.
+    pub fn start(&self) -> usize {
+        self.start as usize
     }
 }
 
 impl From<&str> for Substr {
     fn from(s: &str) -> Substr {
-        Substr {
-            text: Rc::from(s),
-            range: 0..s.len(),
-        }
+        Substr::new(&Rc::from(s), 0..s.len())
     }
 }
 
@@ -46,7 +52,7 @@ impl Deref for Substr {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.text[self.range.clone()]
+        &self.text[self.start as usize..self.end as usize]
     }
 }
 
@@ -62,10 +68,12 @@ impl Display for Substr {
     }
 }
 
+// The tree's sequences are boxed slices: built once at their exact size, and a third smaller
+// than a Vec in the nodes that hold them.
 #[derive(Debug, Clone)]
 pub struct List {
     pub pos: usize,
-    pub nodes: Vec<Node>,
+    pub nodes: Box<[Node]>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,20 +120,20 @@ pub struct Pipe {
     pub pos: usize,
     pub is_assign: bool,
     /// Declared variables, each with its position.
-    pub decl: Vec<(usize, Substr)>,
-    pub cmds: Vec<Command>,
+    pub decl: Box<[(usize, Substr)]>,
+    pub cmds: Box<[Command]>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Command {
     pub pos: usize,
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Arg {
+    /// At `name.start()`.
     Identifier {
-        pos: usize,
         name: Substr,
     },
     Dot {
@@ -149,8 +157,8 @@ pub enum Arg {
         value: bool,
     },
     Number(Rc<Number>),
+    /// At `quoted.start()`.
     String {
-        pos: usize,
         quoted: Substr,
         /// Shared with every value the constant evaluates to.
         text: Rc<str>,
@@ -180,13 +188,13 @@ pub struct Number {
 impl Arg {
     pub fn pos(&self) -> usize {
         match self {
-            Arg::Identifier { pos, .. }
-            | Arg::Dot { pos }
+            Arg::Identifier { name } => name.start(),
+            Arg::String { quoted, .. } => quoted.start(),
+            Arg::Dot { pos }
             | Arg::Nil { pos }
             | Arg::Field { pos, .. }
             | Arg::Variable { pos, .. }
             | Arg::Bool { pos, .. }
-            | Arg::String { pos, .. }
             | Arg::Chain { pos, .. } => *pos,
             Arg::Number(n) => n.pos,
             Arg::Pipe(p) => p.pos,

@@ -244,7 +244,7 @@ impl<'a> Parser<'a> {
         }
         Ok(List {
             pos,
-            nodes: self.nodes.split_off(first_node),
+            nodes: self.nodes.split_off(first_node).into_boxed_slice(),
         })
     }
 
@@ -289,7 +289,7 @@ impl<'a> Parser<'a> {
                 Item::Else { pos, has_if } => Stop::Else { pos, has_if },
             };
             self.depth -= 1;
-            let nodes = self.nodes.split_off(first_node);
+            let nodes = self.nodes.split_off(first_node).into_boxed_slice();
             return Ok((List { pos, nodes }, stop));
         }
         Err(self.errorf("unexpected EOF".to_owned()))
@@ -404,7 +404,7 @@ impl<'a> Parser<'a> {
                     let node = self.if_control()?;
                     else_list = Some(List {
                         pos,
-                        nodes: vec![node],
+                        nodes: Box::new([node]),
                     });
                 } else {
                     if has_if {
@@ -485,13 +485,9 @@ impl<'a> Parser<'a> {
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
         }
-        let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos(),
-            is_assign: false,
-            decl: Vec::new(),
-            cmds: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let mut is_assign = false;
+        let mut decl = Vec::new();
         let first_cmd = self.cmds.len();
         'decls: loop {
             let v = self.peek_non_space();
@@ -504,16 +500,16 @@ impl<'a> Parser<'a> {
             let next = self.peek_non_space();
             match next.kind {
                 Kind::Assign | Kind::Declare => {
-                    pipe.is_assign = next.kind == Kind::Assign;
+                    is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos(), self.substr(&v, 0)));
+                    decl.push((v.pos(), self.substr(&v, 0)));
                     self.vars.push(v.val(self.input));
                 }
                 Kind::Char if next.val(self.input) == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos(), self.substr(&v, 0)));
+                    decl.push((v.pos(), self.substr(&v, 0)));
                     self.vars.push(v.val(self.input));
-                    if context == "range" && pipe.decl.len() < 2 {
+                    if context == "range" && decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
                                 continue 'decls;
@@ -536,7 +532,12 @@ impl<'a> Parser<'a> {
             let token = self.next_non_space();
             match token.kind {
                 k if k == end => {
-                    pipe.cmds = self.cmds.split_off(first_cmd);
+                    let pipe = Pipe {
+                        pos,
+                        is_assign,
+                        decl: decl.into_boxed_slice(),
+                        cmds: self.cmds.split_off(first_cmd).into_boxed_slice(),
+                    };
                     self.check_pipeline(&pipe, context)?;
                     self.depth -= 1;
                     return Ok(pipe);
@@ -606,7 +607,7 @@ impl<'a> Parser<'a> {
         }
         Ok(Command {
             pos,
-            args: self.args.split_off(first_arg),
+            args: self.args.split_off(first_arg).into_boxed_slice(),
         })
     }
 
@@ -662,7 +663,6 @@ impl<'a> Parser<'a> {
                     )));
                 }
                 Arg::Identifier {
-                    pos: token.pos(),
                     name: self.substr(&token, 0),
                 }
             }
@@ -704,7 +704,6 @@ impl<'a> Parser<'a> {
             Kind::String | Kind::RawString => {
                 let text = strconv::unquote(token.val(self.input)).map_err(|e| self.errorf(e))?;
                 Arg::String {
-                    pos: token.pos(),
                     quoted: self.substr(&token, 0),
                     text: Rc::from(&*text),
                 }
