@@ -338,7 +338,7 @@ impl<'e> Exec<'e> {
                     Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
                     Arg::Dot { .. } => Ok(dot.clone()),
                     Arg::Nil { pos } => Err(self.error_at(*pos, first, "nil is not a command")),
-                    Arg::Number(n) => self.ideal_constant(n, first),
+                    Arg::Number { number, .. } => self.ideal_constant(number, first),
                     Arg::String { text, .. } => Ok(Value::Str(text.clone())),
                     _ => Err(self.error_at(first.pos(), first, "can't evaluate command")),
                 }
@@ -354,7 +354,7 @@ impl<'e> Exec<'e> {
             && !text.contains(['p', 'P']);
         let is_rune = text.starts_with('\'');
         if n.is_complex {
-            return Err(self.error_at(n.pos, node, "complex constants are not supported"));
+            return Err(self.error_at(node.pos(), node, "complex constants are not supported"));
         }
         if n.is_float && !is_hex && !is_rune && text.contains(['.', 'e', 'E', 'p', 'P']) {
             return Ok(Value::Float(n.float));
@@ -363,7 +363,7 @@ impl<'e> Exec<'e> {
             return Ok(Value::Int(n.int));
         }
         if n.is_uint {
-            return Err(self.error_at(n.pos, node, format!("{text} overflows int")));
+            return Err(self.error_at(node.pos(), node, format!("{text} overflows int")));
         }
         Ok(Value::Missing)
     }
@@ -692,7 +692,7 @@ impl<'e> Exec<'e> {
                 _ => Err(self.error_at(pos, arg, format!("expected string; found {arg}"))),
             },
             Ty::Int | Ty::Int64 => match arg {
-                Arg::Number(n) if n.is_int => Ok(if ty == Ty::Int {
+                Arg::Number { number: n, .. } if n.is_int => Ok(if ty == Ty::Int {
                     Value::Int(n.int)
                 } else {
                     Value::Int64(n.int)
@@ -700,7 +700,7 @@ impl<'e> Exec<'e> {
                 _ => Err(self.error_at(pos, arg, format!("expected integer; found {arg}"))),
             },
             Ty::Float => match arg {
-                Arg::Number(n) if n.is_float => Ok(Value::Float(n.float)),
+                Arg::Number { number: n, .. } if n.is_float => Ok(Value::Float(n.float)),
                 _ => Err(self.error_at(pos, arg, format!("expected float; found {arg}"))),
             },
             Ty::Any | Ty::Reflect => self.eval_empty_interface(dot, arg),
@@ -715,7 +715,7 @@ impl<'e> Exec<'e> {
     fn eval_empty_interface(&mut self, dot: &Value, arg: &Arg) -> R<Value> {
         match arg {
             Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
-            Arg::Number(n) => self.ideal_constant(n, arg),
+            Arg::Number { number, .. } => self.ideal_constant(number, arg),
             Arg::String { text, .. } => Ok(Value::Str(text.clone())),
             Arg::Dot { .. } => Ok(dot.clone()),
             _ => self.eval_arg_untyped(dot, arg),

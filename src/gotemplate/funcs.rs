@@ -78,12 +78,15 @@ pub struct Func {
 
 #[derive(Clone, Default)]
 pub struct FuncMap {
-    funcs: HashMap<&'static str, Func, BuildHasherDefault<Fnv>>,
+    funcs: HashMap<&'static str, Func, FnvBuild>,
 }
 
-/// FNV-1a: names are looked up for every identifier parsed and every call made, and the keys are
-/// the fixed function names, so SipHash's resistance to chosen keys only costs time here.
-struct Fnv(u64);
+/// FNV-1a, for maps of short keys looked up at every identifier parsed or call made, where
+/// SipHash's resistance to chosen keys costs more than it protects: the function names are
+/// fixed, and a parse's own tables hold only the template's constants.
+pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Fnv {

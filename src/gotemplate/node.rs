@@ -142,21 +142,25 @@ pub enum Arg {
     Nil {
         pos: usize,
     },
-    /// `.A.B`: the identifiers without dots.
+    /// `.A.B`: the identifiers without dots (shared by the chains written the same).
     Field {
         pos: usize,
-        idents: Vec<Substr>,
+        idents: Rc<[Substr]>,
     },
     /// `$x.A`: the variable name (with `$`) then the fields.
     Variable {
         pos: usize,
-        idents: Vec<Substr>,
+        idents: Rc<[Substr]>,
     },
     Bool {
         pos: usize,
         value: bool,
     },
-    Number(Rc<Number>),
+    /// The value is shared by the constants written the same.
+    Number {
+        pos: usize,
+        number: Rc<Number>,
+    },
     /// At `quoted.start()`.
     String {
         quoted: Substr,
@@ -174,7 +178,6 @@ pub enum Arg {
 /// A numeric constant with every interpretation that fits, as Go's `NumberNode`.
 #[derive(Debug, Clone)]
 pub struct Number {
-    pub pos: usize,
     pub text: Substr,
     pub is_int: bool,
     pub is_uint: bool,
@@ -196,7 +199,7 @@ impl Arg {
             | Arg::Variable { pos, .. }
             | Arg::Bool { pos, .. }
             | Arg::Chain { pos, .. } => *pos,
-            Arg::Number(n) => n.pos,
+            Arg::Number { pos, .. } => *pos,
             Arg::Pipe(p) => p.pos,
         }
     }
@@ -330,7 +333,7 @@ impl Display for Arg {
             Arg::Dot { .. } => f.write_str("."),
             Arg::Nil { .. } => f.write_str("nil"),
             Arg::Field { idents, .. } => {
-                for ident in idents {
+                for ident in idents.iter() {
                     write!(f, ".{ident}")?;
                 }
                 Ok(())
@@ -345,7 +348,7 @@ impl Display for Arg {
                 Ok(())
             }
             Arg::Bool { value, .. } => write!(f, "{value}"),
-            Arg::Number(n) => f.write_str(&n.text),
+            Arg::Number { number, .. } => f.write_str(&number.text),
             Arg::String { quoted, .. } => f.write_str(quoted),
             Arg::Pipe(pipe) => write!(f, "{pipe}"),
             Arg::Chain { node, fields, .. } => {

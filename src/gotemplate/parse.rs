@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::funcs::FnvBuild;
 use super::lex::{Kind, Lexer, MAX_INPUT, Token, line_at};
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Substr, Tree, is_empty_list};
 use super::strconv;
@@ -57,6 +58,7 @@ pub fn parse(
         nodes: Vec::new(),
         cmds: Vec::new(),
         args: Vec::new(),
+        interned: Interned::default(),
         range_depth: 0,
         depth: 0,
         action_pos: None,
@@ -89,12 +91,23 @@ struct Parser<'a> {
     nodes: Vec<Node>,
     cmds: Vec<Command>,
     args: Vec<Arg>,
+    interned: Interned<'a>,
     range_depth: usize,
     depth: usize,
     /// Where the action being parsed starts.
     action_pos: Option<usize>,
     has_function: &'a dyn Fn(&str) -> bool,
     tree_set: HashMap<String, Tree>,
+}
+
+/// The constants and field names of a template, parsed once and shared by every place that
+/// writes them the same (a generated werf.yaml repeats a few thousands of times), keyed by
+/// their text.
+#[derive(Default)]
+struct Interned<'a> {
+    strings: HashMap<&'a str, Rc<str>, FnvBuild>,
+    numbers: HashMap<&'a str, Rc<Number>, FnvBuild>,
+    idents: HashMap<&'a str, Rc<[Substr]>, FnvBuild>,
 }
 
 type R<T> = Result<T, ParseError>;
@@ -573,7 +586,7 @@ impl<'a> Parser<'a> {
                 Arg::Bool { .. }
                     | Arg::Dot { .. }
                     | Arg::Nil { .. }
-                    | Arg::Number(_)
+                    | Arg::Number { .. }
                     | Arg::String { .. }
             ) {
                 return Err(self.errorf(format!(
@@ -625,17 +638,17 @@ impl<'a> Parser<'a> {
             fields.push(self.substr(&field, 1));
         }
         Ok(Some(match node {
-            Arg::Field { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Field { pos, idents }
-            }
-            Arg::Variable { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Variable { pos, idents }
-            }
+            Arg::Field { idents, .. } => Arg::Field {
+                pos,
+                idents: idents.iter().cloned().chain(fields).collect(),
+            },
+            Arg::Variable { idents, .. } => Arg::Variable {
+                pos,
+                idents: idents.iter().cloned().chain(fields).collect(),
+            },
             Arg::Bool { .. }
             | Arg::String { .. }
-            | Arg::Number(_)
+            | Arg::Number { .. }
             | Arg::Nil { .. }
             | Arg::Dot { .. } => {
                 let shown = node.to_string();
@@ -669,12 +682,21 @@ impl<'a> Parser<'a> {
             Kind::Dot => Arg::Dot { pos: token.pos() },
             Kind::Nil => Arg::Nil { pos: token.pos() },
             Kind::Variable => {
-                let mut idents = Vec::new();
-                let mut start = token.pos();
-                for part in token.val(self.input).split('.') {
-                    idents.push(Substr::new(&self.text, start..start + part.len()));
-                    start += part.len() + 1;
-                }
+                let text = &self.text;
+                let idents = self
+                    .interned
+                    .idents
+                    .entry(token.val(self.input))
+                    .or_insert_with_key(|val| {
+                        let mut start = token.pos();
+                        let mut idents = Vec::new();
+                        for part in val.split('.') {
+                            idents.push(Substr::new(text, start..start + part.len()));
+                            start += part.len() + 1;
+                        }
+                        idents.into()
+                    })
+                    .clone();
                 if !self.vars.iter().any(|v| *v == &*idents[0]) {
                     return Err(
                         self.errorf(format!("undefined variable {}", strconv::quote(&idents[0])))
@@ -685,27 +707,57 @@ impl<'a> Parser<'a> {
                     idents,
                 }
             }
-            Kind::Field => Arg::Field {
-                pos: token.pos(),
-                idents: vec![self.substr(&token, 1)],
-            },
+            Kind::Field => {
+                let text = &self.text;
+                let idents = self
+                    .interned
+                    .idents
+                    .entry(token.val(self.input))
+                    .or_insert_with(|| Rc::new([Substr::new(text, token.pos() + 1..token.end())]))
+                    .clone();
+                Arg::Field {
+                    pos: token.pos(),
+                    idents,
+                }
+            }
             Kind::Bool => Arg::Bool {
                 pos: token.pos(),
                 value: token.val(self.input) == "true",
             },
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number = new_number(token.pos(), self.substr(&token, 0), token.kind)
-                    .map_err(|e| self.errorf(e))?;
-                Arg::Number(Rc::new(number))
+                let val = token.val(self.input);
+                let number = match self.interned.numbers.get(val) {
+                    Some(number) => number.clone(),
+                    None => {
+                        let number = new_number(self.substr(&token, 0), token.kind)
+                            .map_err(|e| self.errorf(e))?;
+                        let number = Rc::new(number);
+                        self.interned.numbers.insert(val, number.clone());
+                        number
+                    }
+                };
+                Arg::Number {
+                    pos: token.pos(),
+                    number,
+                }
             }
             Kind::LeftParen => Arg::Pipe(Box::new(
                 self.pipeline("parenthesized pipeline", Kind::RightParen)?,
             )),
             Kind::String | Kind::RawString => {
-                let text = strconv::unquote(token.val(self.input)).map_err(|e| self.errorf(e))?;
+                let quoted = token.val(self.input);
+                let text = match self.interned.strings.get(quoted) {
+                    Some(text) => text.clone(),
+                    None => {
+                        let text = strconv::unquote(quoted).map_err(|e| self.errorf(e))?;
+                        let text: Rc<str> = Rc::from(&*text);
+                        self.interned.strings.insert(quoted, text.clone());
+                        text
+                    }
+                };
                 Arg::String {
                     quoted: self.substr(&token, 0),
-                    text: Rc::from(&*text),
+                    text,
                 }
             }
             _ => {
@@ -743,9 +795,8 @@ impl Stop {
 }
 
 /// Go's `newNumber`: every interpretation of a numeric constant that fits.
-fn new_number(pos: usize, source: Substr, kind: Kind) -> Result<Number, String> {
+fn new_number(source: Substr, kind: Kind) -> Result<Number, String> {
     let mut n = Number {
-        pos,
         text: source.clone(),
         is_int: false,
         is_uint: false,
