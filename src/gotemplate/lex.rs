@@ -135,8 +135,9 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(Some(b[0] as char)) && b[1] == b'-'
 }
 
-/// Scans its input one token at a time, as Go's lexer does, so that a large template never has
-/// all its tokens in memory at once; the last token is `Eof` or `Error`.
+/// Scans its input as the parser asks for tokens, as Go's lexer does, and keeps only those the
+/// parser may still look at, so that a large template never has all its tokens in memory at
+/// once; the last token is `Eof` or `Error`.
 pub struct Lexer<'a> {
     input: &'a str,
     pos: usize,
@@ -144,9 +145,9 @@ pub struct Lexer<'a> {
     paren_depth: usize,
     /// `None` once the final `Eof` or `Error` token is emitted.
     state: Option<State>,
-    /// The tokens the last state emitted (at most two), `items[taken..]` not yet returned.
-    items: Vec<Token>,
-    taken: usize,
+    /// The tokens scanned and not forgotten, `tokens[0]` being token number `first`.
+    tokens: Vec<Token>,
+    first: usize,
     /// The message of the `Error` token.
     error: String,
 }
@@ -178,22 +179,27 @@ impl<'a> Lexer<'a> {
             start: 0,
             paren_depth: 0,
             state: Some(State::Text),
-            items: Vec::with_capacity(2),
-            taken: 0,
+            tokens: Vec::new(),
+            first: 0,
             error: String::new(),
         }
     }
 
-    /// The next token; `None` after the final one.
-    pub fn next_token(&mut self) -> Option<Token> {
-        while self.taken == self.items.len() {
-            self.items.clear();
-            self.taken = 0;
-            let state = self.state?;
+    /// Token number `n`, counted from the start of the input: one not forgotten, and at most
+    /// one past a token that is not final.
+    pub fn token(&mut self, n: usize) -> Token {
+        let i = n - self.first;
+        while i >= self.tokens.len() {
+            let state = self.state.expect("a token after a non-final one");
             self.state = self.step(state);
         }
-        self.taken += 1;
-        Some(self.items[self.taken - 1])
+        self.tokens[i]
+    }
+
+    /// Forgets the tokens before number `n`.
+    pub fn forget_before(&mut self, n: usize) {
+        self.tokens.drain(..n - self.first);
+        self.first = n;
     }
 
     /// The message of the `Error` token, once it is returned.
@@ -228,7 +234,7 @@ impl<'a> Lexer<'a> {
 
     fn emit(&mut self, kind: Kind) {
         // Both fit: the input is at most MAX_INPUT long.
-        self.items.push(Token {
+        self.tokens.push(Token {
             kind,
             pos: self.start as u32,
             len: (self.pos - self.start) as u32,
@@ -255,7 +261,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, message: String) -> Option<State> {
-        self.items.push(Token {
+        self.tokens.push(Token {
             kind: Kind::Error,
             pos: self.start as u32,
             len: 0,
@@ -633,17 +639,24 @@ fn go_unicode_opt(c: Option<char>) -> String {
 mod tests {
     use super::*;
 
+    fn lex(lexer: &mut Lexer) -> Vec<Token> {
+        let mut tokens = vec![lexer.token(0)];
+        while !matches!(tokens[tokens.len() - 1].kind, Kind::Eof | Kind::Error) {
+            tokens.push(lexer.token(tokens.len()));
+        }
+        tokens
+    }
+
     fn kinds(input: &str) -> Vec<(Kind, String)> {
-        let mut lexer = Lexer::new(input);
-        std::iter::from_fn(|| lexer.next_token())
+        lex(&mut Lexer::new(input))
+            .into_iter()
             .map(|t| (t.kind, t.val(input).to_owned()))
             .collect()
     }
 
     fn error(input: &str) -> String {
         let mut lexer = Lexer::new(input);
-        let last = std::iter::from_fn(|| lexer.next_token()).last().unwrap();
-        assert_eq!(last.kind, Kind::Error);
+        assert_eq!(lex(&mut lexer).last().unwrap().kind, Kind::Error);
         lexer.error_message().to_owned()
     }
 

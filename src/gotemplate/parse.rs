@@ -41,15 +41,12 @@ pub fn parse(
         });
     }
     let mut lexer = Lexer::new(text);
-    // The lexer always yields at least the final token.
-    let first = lexer.next_token().expect("a final token");
+    let first = lexer.token(0);
     let shared: Rc<str> = Rc::from(text);
     let mut p = Parser {
         input: text,
         lexer,
         furthest_pos: first.pos(),
-        tokens: vec![first],
-        base: 0,
         index: 0,
         furthest: 0,
         parse_name: Rc::from(name),
@@ -72,11 +69,8 @@ pub fn parse(
 
 struct Parser<'a> {
     input: &'a str,
+    /// Keeps the tokens from the current text or action's on (see `text_or_action`).
     lexer: Lexer<'a>,
-    /// The tokens read from the lexer and still needed, `tokens[0]` being token number `base`;
-    /// those before the current action's are dropped (see `text_or_action`).
-    tokens: Vec<Token>,
-    base: usize,
     /// The number of the current token; it stays on the final token once there.
     index: usize,
     /// The furthest token read and its offset, whose line errors report (as Go does).
@@ -113,22 +107,8 @@ struct Interned<'a> {
 type R<T> = Result<T, ParseError>;
 
 impl<'a> Parser<'a> {
-    /// The current token, read from the lexer when not read yet.
-    fn current(&mut self) -> &Token {
-        let i = self.index - self.base;
-        if i == self.tokens.len() {
-            // Only a token that is not final moves `index` on, so the lexer has one more.
-            let token = self
-                .lexer
-                .next_token()
-                .expect("a token after a non-final one");
-            self.tokens.push(token);
-        }
-        &self.tokens[i]
-    }
-
     fn next(&mut self) -> Token {
-        let token = *self.current();
+        let token = self.lexer.token(self.index);
         if self.index >= self.furthest {
             self.furthest = self.index;
             self.furthest_pos = token.pos();
@@ -144,7 +124,7 @@ impl<'a> Parser<'a> {
     }
 
     fn peek(&mut self) -> Token {
-        *self.current()
+        self.lexer.token(self.index)
     }
 
     fn next_non_space(&mut self) -> Token {
@@ -164,8 +144,12 @@ impl<'a> Parser<'a> {
 
     /// Backs up over `token`, unless it is the final EOF/error token (which `next` repeats).
     fn backup_one(&mut self, token: &Token) {
-        let current = self.current();
-        if !(is_final(current) && current.pos() == token.pos() && is_final(token)) {
+        if !is_final(token) {
+            self.backup();
+            return;
+        }
+        let current = self.peek();
+        if !(is_final(&current) && current.pos() == token.pos()) {
             self.backup();
         }
     }
@@ -311,8 +295,7 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> R<Item> {
         // Nothing backs up before the start of a text or action: forget the tokens read so far
         // so that memory does not grow with the template.
-        self.tokens.drain(..self.index - self.base);
-        self.base = self.index;
+        self.lexer.forget_before(self.index);
         let token = self.next_non_space();
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
