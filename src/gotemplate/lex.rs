@@ -65,23 +65,32 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     pub kind: Kind,
-    pos: u32,
-    /// 0 for an error, whose message the lexer keeps (see [`Lexer::error_message`]).
-    len: u32,
+    /// The offset in the low half, the length (0 for an error, whose message the lexer keeps:
+    /// see [`Lexer::error_message`]) in the high half: one field, so that the token is stored
+    /// and read back in one piece (as two, reading it just after storing it stalls the CPU).
+    span: u64,
 }
 
 /// The largest input the lexer takes, so that offsets fit tokens.
 pub const MAX_INPUT: usize = u32::MAX as usize;
 
 impl Token {
+    // Both fit in u32: the input is at most MAX_INPUT long.
+    fn new(kind: Kind, pos: usize, len: usize) -> Token {
+        Token {
+            kind,
+            span: pos as u64 | (len as u64) << 32,
+        }
+    }
+
     /// Byte offset of the token in the input.
     pub fn pos(&self) -> usize {
-        self.pos as usize
+        (self.span & u64::from(u32::MAX)) as usize
     }
 
     /// Byte offset just past the token.
     pub fn end(&self) -> usize {
-        self.pos as usize + self.len as usize
+        self.pos() + (self.span >> 32) as usize
     }
 
     /// The token's text in `input`, the lexer's input.
@@ -187,8 +196,18 @@ impl<'a> Lexer<'a> {
 
     /// Token number `n`, counted from the start of the input: one not forgotten, and at most
     /// one past a token that is not final.
+    // The parser asks for each token several times: the lookup is inlined, the scanning not.
+    #[inline]
     pub fn token(&mut self, n: usize) -> Token {
         let i = n - self.first;
+        match self.tokens.get(i) {
+            Some(token) => *token,
+            None => self.scan(i),
+        }
+    }
+
+    #[inline(never)]
+    fn scan(&mut self, i: usize) -> Token {
         while i >= self.tokens.len() {
             let state = self.state.expect("a token after a non-final one");
             self.state = self.step(state);
@@ -233,12 +252,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        // Both fit: the input is at most MAX_INPUT long.
-        self.tokens.push(Token {
-            kind,
-            pos: self.start as u32,
-            len: (self.pos - self.start) as u32,
-        });
+        self.tokens
+            .push(Token::new(kind, self.start, self.pos - self.start));
         self.start = self.pos;
     }
 
@@ -261,11 +276,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, message: String) -> Option<State> {
-        self.tokens.push(Token {
-            kind: Kind::Error,
-            pos: self.start as u32,
-            len: 0,
-        });
+        self.tokens.push(Token::new(Kind::Error, self.start, 0));
         self.error = message;
         None
     }
