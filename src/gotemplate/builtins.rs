@@ -29,10 +29,10 @@ pub fn register(map: &mut FuncMap) {
     map.insert("index", variadic(&[Ty::Reflect], Ty::Reflect), index);
     map.insert("slice", variadic(&[Ty::Reflect], Ty::Reflect), slice);
     map.insert("print", variadic(&[], Ty::Any), |_, a| {
-        Ok(Value::str(printf::sprint(&a)))
+        Ok(Value::str(printf::sprint(a)))
     });
     map.insert("println", variadic(&[], Ty::Any), |_, a| {
-        Ok(Value::str(printf::sprintln(&a)))
+        Ok(Value::str(printf::sprintln(a)))
     });
     map.insert("printf", variadic(&[Ty::Str], Ty::Any), |_, a| {
         let format = a[0].as_str().unwrap_or_default().to_owned();
@@ -55,13 +55,13 @@ pub fn register(map: &mut FuncMap) {
         lt(&a[0], &a[1]).map(|v| Value::Bool(!v))
     });
     map.insert("html", variadic(&[], Ty::Any), |_, a| {
-        Ok(Value::str(html_escape(&eval_args(&a))))
+        Ok(Value::str(html_escape(&eval_args(a))))
     });
     map.insert("js", variadic(&[], Ty::Any), |_, a| {
-        Ok(Value::str(js_escape(&eval_args(&a))))
+        Ok(Value::str(js_escape(&eval_args(a))))
     });
     map.insert("urlquery", variadic(&[], Ty::Any), |_, a| {
-        Ok(Value::str(query_escape(&eval_args(&a))))
+        Ok(Value::str(query_escape(&eval_args(a))))
     });
     map.insert("call", variadic(&[Ty::Reflect], Ty::Reflect), |_, a| {
         Err(match &a[0] {
@@ -89,7 +89,7 @@ fn eval_args(args: &[Value]) -> String {
     printf::sprint(&args)
 }
 
-fn length(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn length(_: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let n = match &a[0] {
         Value::Str(s) => s.len(),
         Value::List(l) => l.len(),
@@ -117,7 +117,7 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
     Ok(x as usize)
 }
 
-fn index(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn index(_: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let mut item = a[0].clone();
     if item.is_nil() {
         return Err("index of untyped nil".to_owned());
@@ -155,7 +155,7 @@ fn index(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
     Ok(item)
 }
 
-fn slice(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn slice(_: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let item = &a[0];
     if item.is_nil() {
         return Err("slice of untyped nil".to_owned());
@@ -219,7 +219,7 @@ fn is_nil_ish(v: &Value) -> bool {
 const BAD_TYPE: &str = "invalid type for comparison";
 const INCOMPATIBLE: &str = "incompatible types for comparison";
 
-fn eq(_: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn eq(_: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let arg1 = &a[0];
     if a.len() < 2 {
         return Err("missing argument for comparison".to_owned());

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::Engine;
 use super::funcs::{Func, Imp, Signature, Ty};
-use super::node::{Arg, Branch, Command, List, Node, Pipe, Tree};
+use super::node::{Arg, Branch, Command, List, Node, Pipe, Substr, Tree};
 use super::printf;
 use super::value::Value;
 
@@ -48,7 +48,11 @@ pub struct Span {
 pub struct Exec<'e> {
     pub engine: &'e Engine,
     tree: Rc<Tree>,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; names share the template's text.
+    vars: Vec<(Substr, Value)>,
+    /// The evaluated arguments of the calls being made, innermost last: one vector for all
+    /// calls instead of one per call.
+    argv: Vec<Value>,
     out: String,
     pub depth: usize,
     /// Filled for the main template when the caller wants a line map of the output.
@@ -60,7 +64,8 @@ impl<'e> Exec<'e> {
         Exec {
             engine,
             tree,
-            vars: vec![("$".to_owned(), data)],
+            vars: vec![(Substr::from("$"), data)],
+            argv: Vec::new(),
             out: String::new(),
             depth,
             trace: None,
@@ -175,7 +180,7 @@ impl<'e> Exec<'e> {
     fn print_value(&mut self, value: &Value) {
         match value {
             Value::Missing => self.out.push_str("<no value>"),
-            other => self.out.push_str(&printf::display(other)),
+            other => printf::write_display(&mut self.out, other),
         }
     }
 
@@ -257,7 +262,7 @@ impl<'e> Exec<'e> {
 
     fn var_value(&self, name: &str, pos: usize, node: &dyn Display) -> R<Value> {
         for (var, value) in self.vars.iter().rev() {
-            if var == name {
+            if **var == *name {
                 return Ok(value.clone());
             }
         }
@@ -281,7 +286,7 @@ impl<'e> Exec<'e> {
         let value = value.unwrap_or(Value::Missing);
         for (pos, name) in &pipe.decl {
             if pipe.is_assign {
-                let Some(slot) = self.vars.iter_mut().rev().find(|(var, _)| var == name) else {
+                let Some(slot) = self.vars.iter_mut().rev().find(|(var, _)| **var == **name) else {
                     return Err(self.error_at(*pos, pipe, format!("undefined variable: {name}")));
                 };
                 slot.1 = value.clone();
@@ -333,8 +338,8 @@ impl<'e> Exec<'e> {
                     Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
                     Arg::Dot { .. } => Ok(dot.clone()),
                     Arg::Nil { pos } => Err(self.error_at(*pos, first, "nil is not a command")),
-                    Arg::Number(n) => self.ideal_constant(n, first),
-                    Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+                    Arg::Number { number, .. } => self.ideal_constant(number, first),
+                    Arg::String { text, .. } => Ok(Value::Str(text.clone())),
                     _ => Err(self.error_at(first.pos(), first, "can't evaluate command")),
                 }
             }
@@ -349,7 +354,7 @@ impl<'e> Exec<'e> {
             && !text.contains(['p', 'P']);
         let is_rune = text.starts_with('\'');
         if n.is_complex {
-            return Err(self.error_at(n.pos, node, "complex constants are not supported"));
+            return Err(self.error_at(node.pos(), node, "complex constants are not supported"));
         }
         if n.is_float && !is_hex && !is_rune && text.contains(['.', 'e', 'E', 'p', 'P']) {
             return Ok(Value::Float(n.float));
@@ -358,7 +363,7 @@ impl<'e> Exec<'e> {
             return Ok(Value::Int(n.int));
         }
         if n.is_uint {
-            return Err(self.error_at(n.pos, node, format!("{text} overflows int")));
+            return Err(self.error_at(node.pos(), node, format!("{text} overflows int")));
         }
         Ok(Value::Missing)
     }
@@ -405,7 +410,7 @@ impl<'e> Exec<'e> {
                 self.eval_field_chain(dot, value, *pos, arg, &idents[1..], &[], None)
             }
             Arg::Pipe(pipe) => self.eval_pipeline(dot, pipe),
-            Arg::Identifier { pos, name } => self.eval_function(dot, *pos, name, arg, &[], None),
+            Arg::Identifier { name } => self.eval_function(dot, name.start(), name, arg, &[], None),
             Arg::Chain { .. } => self.eval_chain(dot, arg, &[], None),
             _ => self.eval_empty_interface(dot, arg),
         }
@@ -418,7 +423,7 @@ impl<'e> Exec<'e> {
         mut receiver: Value,
         pos: usize,
         node: &Arg,
-        idents: &[String],
+        idents: &[Substr],
         args: &[Arg],
         final_: Option<Value>,
     ) -> R<Value> {
@@ -471,9 +476,10 @@ impl<'e> Exec<'e> {
                     ));
                 };
                 let object = object.clone();
-                let argv = self.eval_call_args(dot, signature, name, pos, node, args, final_)?;
-                object
-                    .call(name, &argv)
+                let first = self.push_call_args(dot, signature, name, pos, node, args, final_)?;
+                let result = object.call(name, &self.argv[first..]);
+                self.argv.truncate(first);
+                result
                     .map_err(|err| self.error_at(pos, node, format!("error calling {name}: {err}")))
             }
             other => Err(self.error_at(
@@ -539,8 +545,14 @@ impl<'e> Exec<'e> {
                 Ok(value)
             }
             Imp::Native(f) => {
-                let argv = self.eval_call_args(dot, func.sig, name, pos, node, args, final_)?;
-                f(self, argv).map_err(|err| {
+                let first = self.push_call_args(dot, func.sig, name, pos, node, args, final_)?;
+                // The function gets the executor too: lend it the stack rather than copy the
+                // arguments out of it.
+                let argv = std::mem::take(&mut self.argv);
+                let result = f(self, &argv[first..]);
+                self.argv = argv;
+                self.argv.truncate(first);
+                result.map_err(|err| {
                     if err == super::sprig::refused::REFUSED {
                         let why = super::sprig::refused::reason(name).unwrap_or(err);
                         return self.error_at(pos, node, why);
@@ -552,9 +564,10 @@ impl<'e> Exec<'e> {
     }
 
     /// Go's argument handling in `evalCall`: arity, then each argument evaluated against its
-    /// parameter type, the piped final value last.
+    /// parameter type, the piped final value last. The values go on `argv`, from the returned
+    /// index on.
     #[allow(clippy::too_many_arguments)]
-    fn eval_call_args(
+    fn push_call_args(
         &mut self,
         dot: &Value,
         sig: Signature,
@@ -563,7 +576,7 @@ impl<'e> Exec<'e> {
         node: &dyn Display,
         args: &[Arg],
         final_: Option<Value>,
-    ) -> R<Vec<Value>> {
+    ) -> R<usize> {
         let rest = if args.is_empty() { args } else { &args[1..] };
         let num_in = rest.len() + usize::from(final_.is_some());
         let fixed = sig.params.len();
@@ -594,15 +607,17 @@ impl<'e> Exec<'e> {
                 sig.variadic.unwrap_or(Ty::Any)
             }
         };
-        let mut argv = Vec::with_capacity(num_in);
+        let first = self.argv.len();
         for (i, arg) in rest.iter().enumerate() {
-            argv.push(self.eval_arg(dot, ty_at(i), arg)?);
+            let value = self.eval_arg(dot, ty_at(i), arg)?;
+            self.argv.push(value);
         }
         if let Some(final_) = final_ {
             let ty = ty_at(rest.len());
-            argv.push(self.validate_type(final_, ty, pos, node)?);
+            let value = self.validate_type(final_, ty, pos, node)?;
+            self.argv.push(value);
         }
-        Ok(argv)
+        Ok(first)
     }
 
     /// Go's `validateType`: a value meets a parameter type.
@@ -673,11 +688,11 @@ impl<'e> Exec<'e> {
                 _ => Err(self.error_at(pos, arg, format!("expected bool; found {arg}"))),
             },
             Ty::Str => match arg {
-                Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+                Arg::String { text, .. } => Ok(Value::Str(text.clone())),
                 _ => Err(self.error_at(pos, arg, format!("expected string; found {arg}"))),
             },
             Ty::Int | Ty::Int64 => match arg {
-                Arg::Number(n) if n.is_int => Ok(if ty == Ty::Int {
+                Arg::Number { number: n, .. } if n.is_int => Ok(if ty == Ty::Int {
                     Value::Int(n.int)
                 } else {
                     Value::Int64(n.int)
@@ -685,7 +700,7 @@ impl<'e> Exec<'e> {
                 _ => Err(self.error_at(pos, arg, format!("expected integer; found {arg}"))),
             },
             Ty::Float => match arg {
-                Arg::Number(n) if n.is_float => Ok(Value::Float(n.float)),
+                Arg::Number { number: n, .. } if n.is_float => Ok(Value::Float(n.float)),
                 _ => Err(self.error_at(pos, arg, format!("expected float; found {arg}"))),
             },
             Ty::Any | Ty::Reflect => self.eval_empty_interface(dot, arg),
@@ -700,8 +715,8 @@ impl<'e> Exec<'e> {
     fn eval_empty_interface(&mut self, dot: &Value, arg: &Arg) -> R<Value> {
         match arg {
             Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
-            Arg::Number(n) => self.ideal_constant(n, arg),
-            Arg::String { text, .. } => Ok(Value::str(text.as_str())),
+            Arg::Number { number, .. } => self.ideal_constant(number, arg),
+            Arg::String { text, .. } => Ok(Value::Str(text.clone())),
             Arg::Dot { .. } => Ok(dot.clone()),
             _ => self.eval_arg_untyped(dot, arg),
         }

@@ -2,6 +2,7 @@
 //! arguments are converted and refused exactly where Go's reflection-based call would.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::exec::Exec;
 use super::value::Value;
@@ -59,7 +60,7 @@ pub const fn variadic(params: &'static [Ty], rest: Ty) -> Signature {
     }
 }
 
-pub type NativeFn = fn(&mut Exec<'_>, Vec<Value>) -> Result<Value, String>;
+pub type NativeFn = fn(&mut Exec<'_>, &[Value]) -> Result<Value, String>;
 
 #[derive(Clone, Copy)]
 pub enum Imp {
@@ -77,7 +78,32 @@ pub struct Func {
 
 #[derive(Clone, Default)]
 pub struct FuncMap {
-    funcs: HashMap<&'static str, Func>,
+    funcs: HashMap<&'static str, Func, FnvBuild>,
+}
+
+/// FNV-1a, for maps of short keys looked up at every identifier parsed or call made, where
+/// SipHash's resistance to chosen keys costs more than it protects: the function names are
+/// fixed, and a parse's own tables hold only the template's constants.
+pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 impl FuncMap {

@@ -1,5 +1,5 @@
 //! The lexer: a port of Go's `text/template/parse` scanner (same tokens, same trim-marker and
-//! comment rules, same error texts), producing the whole token list up front.
+//! comment rules, same error texts), producing tokens as the parser asks for them.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -59,34 +59,68 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token<'a> {
+/// A token: its kind and where its text is in the input (a line is counted from its offset
+/// when a message needs one). Small enough to be passed around in registers, which matters at
+/// tens of thousands of tokens per template; inputs are under 4 GiB (see [`MAX_INPUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
     pub kind: Kind,
-    /// Byte offset of the token in the input.
-    pub pos: usize,
-    /// The token's text (borrowed from the input), or an error's message.
-    pub val: Cow<'a, str>,
-    /// 1-based line of the token's start.
-    pub line: usize,
+    /// The offset in the low half, the length (0 for an error, whose message the lexer keeps:
+    /// see [`Lexer::error_message`]) in the high half: one field, so that the token is stored
+    /// and read back in one piece (as two, reading it just after storing it stalls the CPU).
+    span: u64,
 }
 
-impl std::fmt::Display for Token<'_> {
-    /// Go's `item.String()`, used in "unexpected …" messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// The largest input the lexer takes, so that offsets fit tokens.
+pub const MAX_INPUT: usize = u32::MAX as usize;
+
+impl Token {
+    // Both fit in u32: the input is at most MAX_INPUT long.
+    fn new(kind: Kind, pos: usize, len: usize) -> Token {
+        Token {
+            kind,
+            span: pos as u64 | (len as u64) << 32,
+        }
+    }
+
+    /// Byte offset of the token in the input.
+    pub fn pos(&self) -> usize {
+        (self.span & u64::from(u32::MAX)) as usize
+    }
+
+    /// Byte offset just past the token.
+    pub fn end(&self) -> usize {
+        self.pos() + (self.span >> 32) as usize
+    }
+
+    /// The token's text in `input`, the lexer's input.
+    pub fn val<'a>(&self, input: &'a str) -> &'a str {
+        &input[self.pos()..self.end()]
+    }
+
+    /// Go's `item.String()` of the token of `input`, used in "unexpected …" messages (not of
+    /// errors: their text is the lexer's).
+    pub fn describe(&self, input: &str) -> String {
+        let val = self.val(input);
         match self.kind {
-            Kind::Eof => f.write_str("EOF"),
-            Kind::Error => f.write_str(&self.val),
-            kind if kind.is_keyword() => write!(f, "<{}>", self.val),
-            _ if self.val.chars().count() > 10 => {
-                let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", super::strconv::quote(&head))
+            Kind::Eof => "EOF".to_owned(),
+            kind if kind.is_keyword() => format!("<{val}>"),
+            _ if val.chars().count() > 10 => {
+                let head: String = val.chars().take(10).collect();
+                format!("{}...", super::strconv::quote(&head))
             }
-            _ => f.write_str(&super::strconv::quote(&self.val)),
+            _ => super::strconv::quote(val),
         }
     }
 }
 
-use std::borrow::Cow;
+/// The 1-based line of byte offset `pos` of `input`.
+pub fn line_at(input: &str, pos: usize) -> usize {
+    1 + input.as_bytes()[..pos]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
 
 const LEFT: &str = "{{";
 const RIGHT: &str = "}}";
@@ -110,14 +144,21 @@ fn has_right_trim(s: &str) -> bool {
     b.len() >= 2 && is_space(Some(b[0] as char)) && b[1] == b'-'
 }
 
-struct Lexer<'a> {
+/// Scans its input as the parser asks for tokens, as Go's lexer does, and keeps only those the
+/// parser may still look at, so that a large template never has all its tokens in memory at
+/// once; the last token is `Eof` or `Error`.
+pub struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
-    line: usize,
-    start_line: usize,
     paren_depth: usize,
-    items: Vec<Token<'a>>,
+    /// `None` once the final `Eof` or `Error` token is emitted.
+    state: Option<State>,
+    /// The tokens scanned and not forgotten, `tokens[0]` being token number `first`.
+    tokens: Vec<Token>,
+    first: usize,
+    /// The message of the `Error` token.
+    error: String,
 }
 
 #[derive(Clone, Copy)]
@@ -137,67 +178,87 @@ enum State {
     RawQuote,
 }
 
-/// Scans `input` into tokens; the last token is `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Token<'_>> {
-    let mut l = Lexer {
-        input,
-        pos: 0,
-        start: 0,
-        line: 1,
-        start_line: 1,
-        paren_depth: 0,
-        items: Vec::new(),
-    };
-    let mut state = Some(State::Text);
-    while let Some(s) = state {
-        state = l.step(s);
-    }
-    l.items
-}
-
 impl<'a> Lexer<'a> {
+    /// A lexer of `input`, which must not be longer than [`MAX_INPUT`].
+    pub fn new(input: &'a str) -> Lexer<'a> {
+        assert!(input.len() <= MAX_INPUT, "template input too large");
+        Lexer {
+            input,
+            pos: 0,
+            start: 0,
+            paren_depth: 0,
+            state: Some(State::Text),
+            tokens: Vec::new(),
+            first: 0,
+            error: String::new(),
+        }
+    }
+
+    /// Token number `n`, counted from the start of the input: one not forgotten, and at most
+    /// one past a token that is not final.
+    // The parser asks for each token several times: the lookup is inlined, the scanning not.
+    #[inline]
+    pub fn token(&mut self, n: usize) -> Token {
+        let i = n - self.first;
+        match self.tokens.get(i) {
+            Some(token) => *token,
+            None => self.scan(i),
+        }
+    }
+
+    #[inline(never)]
+    fn scan(&mut self, i: usize) -> Token {
+        while i >= self.tokens.len() {
+            let state = self.state.expect("a token after a non-final one");
+            self.state = self.step(state);
+        }
+        self.tokens[i]
+    }
+
+    /// Forgets the tokens before number `n`.
+    pub fn forget_before(&mut self, n: usize) {
+        self.tokens.drain(..n - self.first);
+        self.first = n;
+    }
+
+    /// The message of the `Error` token, once it is returned.
+    pub fn error_message(&self) -> &str {
+        &self.error
+    }
+
     fn rest(&self) -> &'a str {
         &self.input[self.pos..]
     }
 
     fn next(&mut self) -> Option<char> {
-        let c = self.rest().chars().next()?;
+        let c = self.peek()?;
         self.pos += c.len_utf8();
-        if c == '\n' {
-            self.line += 1;
-        }
         Some(c)
     }
 
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        // Actions are ASCII but for their strings: decode only what is not.
+        match *self.input.as_bytes().get(self.pos)? {
+            b if b.is_ascii() => Some(char::from(b)),
+            _ => self.rest().chars().next(),
+        }
     }
 
     /// Steps back over `c`, the character `next` returned.
     fn backup(&mut self, c: Option<char>) {
         if let Some(c) = c {
             self.pos -= c.len_utf8();
-            if c == '\n' {
-                self.line -= 1;
-            }
         }
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.items.push(Token {
-            kind,
-            pos: self.start,
-            val: Cow::Borrowed(&self.input[self.start..self.pos]),
-            line: self.start_line,
-        });
+        self.tokens
+            .push(Token::new(kind, self.start, self.pos - self.start));
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
         self.start = self.pos;
-        self.start_line = self.line;
     }
 
     fn accept(&mut self, valid: &str) -> bool {
@@ -215,12 +276,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, message: String) -> Option<State> {
-        self.items.push(Token {
-            kind: Kind::Error,
-            pos: self.start,
-            val: Cow::Owned(message),
-            line: self.start_line,
-        });
+        self.tokens.push(Token::new(Kind::Error, self.start, 0));
+        self.error = message;
         None
     }
 
@@ -268,7 +325,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn text(&mut self) -> Option<State> {
-        if let Some(x) = self.rest().find(LEFT) {
+        if let Some(x) = find_left(self.rest()) {
             self.pos += x;
             let mut trim = 0;
             if has_left_trim(&self.input[self.pos + LEFT.len()..]) {
@@ -277,7 +334,6 @@ impl<'a> Lexer<'a> {
             }
             self.pos -= trim;
             if self.pos > self.start {
-                self.line += self.input[self.start..self.pos].matches('\n').count();
                 self.emit(Kind::Text);
             }
             self.pos += trim;
@@ -286,7 +342,6 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += self.input[self.start..self.pos].matches('\n').count();
             self.emit(Kind::Text);
         }
         self.emit(Kind::Eof);
@@ -565,6 +620,20 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Where the first `{{` in `s` starts: `find` with a character scans with memchr, where a
+/// string pattern would set up a two-way searcher for each text.
+fn find_left(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find('{') {
+        let at = from + i;
+        if s[at + 1..].starts_with('{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Go's `%#U` of a character: `U+0029 ')'`.
 pub fn go_unicode(c: char) -> String {
     format!("U+{:04X} '{c}'", c as u32)
@@ -581,11 +650,25 @@ fn go_unicode_opt(c: Option<char>) -> String {
 mod tests {
     use super::*;
 
+    fn lex(lexer: &mut Lexer) -> Vec<Token> {
+        let mut tokens = vec![lexer.token(0)];
+        while !matches!(tokens[tokens.len() - 1].kind, Kind::Eof | Kind::Error) {
+            tokens.push(lexer.token(tokens.len()));
+        }
+        tokens
+    }
+
     fn kinds(input: &str) -> Vec<(Kind, String)> {
-        lex(input)
+        lex(&mut Lexer::new(input))
             .into_iter()
-            .map(|t| (t.kind, t.val.into_owned()))
+            .map(|t| (t.kind, t.val(input).to_owned()))
             .collect()
+    }
+
+    fn error(input: &str) -> String {
+        let mut lexer = Lexer::new(input);
+        assert_eq!(lex(&mut lexer).last().unwrap().kind, Kind::Error);
+        lexer.error_message().to_owned()
     }
 
     #[test]
@@ -612,16 +695,10 @@ mod tests {
 
     #[test]
     fn errors() {
+        assert_eq!(error("{{\"abc"), "unterminated quoted string");
+        assert_eq!(error("{{ 3x }}"), "bad number syntax: \"3x\"");
         assert_eq!(
-            lex("{{\"abc").last().unwrap().val,
-            "unterminated quoted string"
-        );
-        assert_eq!(
-            lex("{{ 3x }}").last().unwrap().val,
-            "bad number syntax: \"3x\""
-        );
-        assert_eq!(
-            lex("{{/* x */ a}}").last().unwrap().val,
+            error("{{/* x */ a}}"),
             "comment ends before closing delimiter"
         );
     }

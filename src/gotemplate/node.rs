@@ -1,7 +1,8 @@
 //! The parse tree, shaped like Go's `text/template/parse` nodes; `Display` prints a node the way
 //! Go's `String()` does, which error messages quote as their context (`at <.Foo>`).
 
-use std::fmt::{self, Display, Formatter, Write};
+use std::fmt::{self, Debug, Display, Formatter, Write};
+use std::ops::{Deref, Range};
 use std::rc::Rc;
 
 /// One parsed template: its name, the name of the text it came from (for error locations) and
@@ -14,17 +15,72 @@ pub struct Tree {
     pub root: List,
 }
 
+/// A piece of a template's text: the names, literal text and constants of a tree share the text
+/// they were parsed from rather than each owning a copy (a large template has tens of thousands).
+/// Offsets are u32s, as the parser takes templates under 4 GiB.
+#[derive(Clone)]
+pub struct Substr {
+    text: Rc<str>,
+    start: u32,
+    end: u32,
+}
+
+impl Substr {
+    /// `text[range]`; `range` must lie on character boundaries, below 4 GiB.
+    pub fn new(text: &Rc<str>, range: Range<usize>) -> Substr {
+        let offset = |i: usize| u32::try_from(i).expect("template text under 4 GiB");
+        Substr {
+            text: text.clone(),
+            start: offset(range.start),
+            end: offset(range.end),
+        }
+    }
+
+    /// Where the piece starts in the text.
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+}
+
+impl From<&str> for Substr {
+    fn from(s: &str) -> Substr {
+        Substr::new(&Rc::from(s), 0..s.len())
+    }
+}
+
+impl Deref for Substr {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text[self.start as usize..self.end as usize]
+    }
+}
+
+impl Debug for Substr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        Debug::fmt(&**self, f)
+    }
+}
+
+impl Display for Substr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+// The tree's sequences are boxed slices: built once at their exact size, and a third smaller
+// than a Vec in the nodes that hold them.
 #[derive(Debug, Clone)]
 pub struct List {
     pub pos: usize,
-    pub nodes: Vec<Node>,
+    pub nodes: Box<[Node]>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Node {
     Text {
         pos: usize,
-        text: String,
+        text: Substr,
     },
     Comment {
         pos: usize,
@@ -34,13 +90,14 @@ pub enum Node {
         pos: usize,
         pipe: Pipe,
     },
-    If(Branch),
-    Range(Branch),
-    With(Branch),
+    // Boxed, as rarer and larger than the other nodes, which lists hold by the thousand.
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
     Template {
         pos: usize,
         name: String,
-        pipe: Option<Pipe>,
+        pipe: Option<Box<Pipe>>,
     },
     Break {
         pos: usize,
@@ -63,21 +120,21 @@ pub struct Pipe {
     pub pos: usize,
     pub is_assign: bool,
     /// Declared variables, each with its position.
-    pub decl: Vec<(usize, String)>,
-    pub cmds: Vec<Command>,
+    pub decl: Box<[(usize, Substr)]>,
+    pub cmds: Box<[Command]>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Command {
     pub pos: usize,
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Arg {
+    /// At `name.start()`.
     Identifier {
-        pos: usize,
-        name: String,
+        name: Substr,
     },
     Dot {
         pos: usize,
@@ -85,39 +142,43 @@ pub enum Arg {
     Nil {
         pos: usize,
     },
-    /// `.A.B`: the identifiers without dots.
+    /// `.A.B`: the identifiers without dots (shared by the chains written the same).
     Field {
         pos: usize,
-        idents: Vec<String>,
+        idents: Rc<[Substr]>,
     },
     /// `$x.A`: the variable name (with `$`) then the fields.
     Variable {
         pos: usize,
-        idents: Vec<String>,
+        idents: Rc<[Substr]>,
     },
     Bool {
         pos: usize,
         value: bool,
     },
-    Number(Rc<Number>),
-    String {
+    /// The value is shared by the constants written the same.
+    Number {
         pos: usize,
-        quoted: String,
-        text: String,
+        number: Rc<Number>,
+    },
+    /// At `quoted.start()`.
+    String {
+        quoted: Substr,
+        /// Shared with every value the constant evaluates to.
+        text: Rc<str>,
     },
     Pipe(Box<Pipe>),
     Chain {
         pos: usize,
         node: Box<Arg>,
-        fields: Vec<String>,
+        fields: Vec<Substr>,
     },
 }
 
 /// A numeric constant with every interpretation that fits, as Go's `NumberNode`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Number {
-    pub pos: usize,
-    pub text: String,
+    pub text: Substr,
     pub is_int: bool,
     pub is_uint: bool,
     pub is_float: bool,
@@ -130,15 +191,15 @@ pub struct Number {
 impl Arg {
     pub fn pos(&self) -> usize {
         match self {
-            Arg::Identifier { pos, .. }
-            | Arg::Dot { pos }
+            Arg::Identifier { name } => name.start(),
+            Arg::String { quoted, .. } => quoted.start(),
+            Arg::Dot { pos }
             | Arg::Nil { pos }
             | Arg::Field { pos, .. }
             | Arg::Variable { pos, .. }
             | Arg::Bool { pos, .. }
-            | Arg::String { pos, .. }
             | Arg::Chain { pos, .. } => *pos,
-            Arg::Number(n) => n.pos,
+            Arg::Number { pos, .. } => *pos,
             Arg::Pipe(p) => p.pos,
         }
     }
@@ -272,14 +333,22 @@ impl Display for Arg {
             Arg::Dot { .. } => f.write_str("."),
             Arg::Nil { .. } => f.write_str("nil"),
             Arg::Field { idents, .. } => {
-                for ident in idents {
+                for ident in idents.iter() {
                     write!(f, ".{ident}")?;
                 }
                 Ok(())
             }
-            Arg::Variable { idents, .. } => f.write_str(&idents.join(".")),
+            Arg::Variable { idents, .. } => {
+                for (i, ident) in idents.iter().enumerate() {
+                    if i > 0 {
+                        f.write_char('.')?;
+                    }
+                    f.write_str(ident)?;
+                }
+                Ok(())
+            }
             Arg::Bool { value, .. } => write!(f, "{value}"),
-            Arg::Number(n) => f.write_str(&n.text),
+            Arg::Number { number, .. } => f.write_str(&number.text),
             Arg::String { quoted, .. } => f.write_str(quoted),
             Arg::Pipe(pipe) => write!(f, "{pipe}"),
             Arg::Chain { node, fields, .. } => {

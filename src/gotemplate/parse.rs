@@ -1,11 +1,13 @@
 //! The parser: a port of Go's `text/template/parse` recursive descent (same grammar, same
 //! variable scoping, same error texts), building [`Tree`]s into a set keyed by template name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::lex::{self, Kind, Token};
-use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Tree, is_empty_list};
+use super::funcs::FnvBuild;
+use super::lex::{Kind, Lexer, MAX_INPUT, Token, line_at};
+use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, Substr, Tree, is_empty_list};
 use super::strconv;
 
 /// Nesting deeper than this is refused so that hostile input cannot exhaust the stack.
@@ -31,18 +33,32 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> Result<HashMap<String, Tree>, ParseError> {
-    let tokens = lex::lex(text);
-    let text: Rc<str> = Rc::from(text);
+    if text.len() > MAX_INPUT {
+        return Err(ParseError {
+            name: name.to_owned(),
+            line: 1,
+            message: "template larger than 4 GiB".to_owned(),
+        });
+    }
+    let mut lexer = Lexer::new(text);
+    let first = lexer.token(0);
+    let shared: Rc<str> = Rc::from(text);
     let mut p = Parser {
-        tokens,
+        input: text,
+        lexer,
+        furthest_pos: first.pos(),
         index: 0,
         furthest: 0,
         parse_name: Rc::from(name),
-        text: text.clone(),
-        vars: vec!["$".to_owned()],
+        text: shared,
+        vars: vec!["$"],
+        nodes: Vec::new(),
+        cmds: Vec::new(),
+        args: Vec::new(),
+        interned: Interned::default(),
         range_depth: 0,
         depth: 0,
-        action_line: 0,
+        action_pos: None,
         has_function,
         tree_set: HashMap::new(),
     };
@@ -52,42 +68,66 @@ pub fn parse(
 }
 
 struct Parser<'a> {
-    tokens: Vec<Token<'a>>,
+    input: &'a str,
+    /// Keeps the tokens from the current text or action's on (see `text_or_action`).
+    lexer: Lexer<'a>,
+    /// The number of the current token; it stays on the final token once there.
     index: usize,
+    /// The furthest token read and its offset, whose line errors report (as Go does).
     furthest: usize,
+    furthest_pos: usize,
     parse_name: Rc<str>,
     text: Rc<str>,
-    vars: Vec<String>,
+    vars: Vec<&'a str>,
+    /// The nodes, commands and arguments of the lists, pipelines and commands being parsed,
+    /// innermost last: each is moved into a vector of its exact size when complete, where
+    /// growing each vector from empty would leave most of it unused.
+    nodes: Vec<Node>,
+    cmds: Vec<Command>,
+    args: Vec<Arg>,
+    interned: Interned<'a>,
     range_depth: usize,
     depth: usize,
-    action_line: usize,
+    /// Where the action being parsed starts.
+    action_pos: Option<usize>,
     has_function: &'a dyn Fn(&str) -> bool,
     tree_set: HashMap<String, Tree>,
+}
+
+/// The constants and field names of a template, parsed once and shared by every place that
+/// writes them the same (a generated werf.yaml repeats a few thousands of times), keyed by
+/// their text.
+#[derive(Default)]
+struct Interned<'a> {
+    strings: HashMap<&'a str, Rc<str>, FnvBuild>,
+    numbers: HashMap<&'a str, Rc<Number>, FnvBuild>,
+    idents: HashMap<&'a str, Rc<[Substr]>, FnvBuild>,
 }
 
 type R<T> = Result<T, ParseError>;
 
 impl<'a> Parser<'a> {
-    fn next(&mut self) -> Token<'a> {
-        let last = self.tokens.len() - 1;
-        let i = self.index.min(last);
-        self.furthest = self.furthest.max(i);
-        if self.index < last {
+    fn next(&mut self) -> Token {
+        let token = self.lexer.token(self.index);
+        if self.index >= self.furthest {
+            self.furthest = self.index;
+            self.furthest_pos = token.pos();
+        }
+        if !is_final(&token) {
             self.index += 1;
         }
-        self.tokens[i].clone()
+        token
     }
 
     fn backup(&mut self) {
         self.index -= 1;
     }
 
-    fn peek(&mut self) -> Token<'a> {
-        let last = self.tokens.len() - 1;
-        self.tokens[self.index.min(last)].clone()
+    fn peek(&mut self) -> Token {
+        self.lexer.token(self.index)
     }
 
-    fn next_non_space(&mut self) -> Token<'a> {
+    fn next_non_space(&mut self) -> Token {
         loop {
             let token = self.next();
             if token.kind != Kind::Space {
@@ -96,7 +136,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token<'a> {
+    fn peek_non_space(&mut self) -> Token {
         let token = self.next_non_space();
         self.backup_one(&token);
         token
@@ -104,39 +144,51 @@ impl<'a> Parser<'a> {
 
     /// Backs up over `token`, unless it is the final EOF/error token (which `next` repeats).
     fn backup_one(&mut self, token: &Token) {
-        let last = self.tokens.len() - 1;
-        if !(self.index == last && self.tokens[last].pos == token.pos && is_final(token)) {
+        if !is_final(token) {
+            self.backup();
+            return;
+        }
+        let current = self.peek();
+        if !(is_final(&current) && current.pos() == token.pos()) {
             self.backup();
         }
     }
 
+    /// The text of `token` (a token of the input, not an error) from byte `skip` on, shared.
+    fn substr(&self, token: &Token, skip: usize) -> Substr {
+        Substr::new(&self.text, token.pos() + skip..token.end())
+    }
+
     fn errorf(&self, message: String) -> ParseError {
-        let line = self.tokens[self.furthest.min(self.tokens.len() - 1)].line;
         ParseError {
             name: self.parse_name.to_string(),
-            line,
+            line: line_at(self.input, self.furthest_pos),
             message,
         }
     }
 
     fn unexpected(&self, token: &Token, context: &str) -> ParseError {
         if token.kind == Kind::Error {
+            let message = self.lexer.error_message();
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != token.line {
-                extra = format!(
-                    " in action started at {}:{}",
-                    self.parse_name, self.action_line
-                );
-                if token.val.ends_with(" action") {
+            let action_line = self.action_pos.map(|pos| line_at(self.input, pos));
+            if let Some(action_line) = action_line
+                && action_line != line_at(self.input, token.pos())
+            {
+                extra = format!(" in action started at {}:{}", self.parse_name, action_line);
+                if message.ends_with(" action") {
                     extra = extra[" in action".len()..].to_owned();
                 }
             }
-            return self.errorf(format!("{token}{extra}"));
+            return self.errorf(format!("{message}{extra}"));
         }
-        self.errorf(format!("unexpected {token} in {context}"))
+        self.errorf(format!(
+            "unexpected {} in {context}",
+            token.describe(self.input)
+        ))
     }
 
-    fn expect(&mut self, kind: Kind, context: &str) -> R<Token<'a>> {
+    fn expect(&mut self, kind: Kind, context: &str) -> R<Token> {
         let token = self.next_non_space();
         if token.kind != kind {
             return Err(self.unexpected(&token, context));
@@ -168,10 +220,8 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_top(&mut self) -> R<List> {
-        let mut root = List {
-            pos: self.peek().pos,
-            nodes: Vec::new(),
-        };
+        let pos = self.peek().pos();
+        let first_node = self.nodes.len();
         while self.peek().kind != Kind::Eof {
             if self.peek().kind == Kind::LeftDelim {
                 let mark = self.index;
@@ -186,10 +236,13 @@ impl<'a> Parser<'a> {
             match node {
                 Item::End => return Err(self.errorf("unexpected {{end}}".to_owned())),
                 Item::Else { .. } => return Err(self.errorf("unexpected {{else}}".to_owned())),
-                Item::Node(node) => root.nodes.push(node),
+                Item::Node(node) => self.nodes.push(node),
             }
         }
-        Ok(root)
+        Ok(List {
+            pos,
+            nodes: self.nodes.split_off(first_node).into_boxed_slice(),
+        })
     }
 
     fn parse_definition(&mut self) -> R<()> {
@@ -198,9 +251,11 @@ impl<'a> Parser<'a> {
         if token.kind != Kind::String && token.kind != Kind::RawString {
             return Err(self.unexpected(&token, context));
         }
-        let name = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
+        let name = strconv::unquote(token.val(self.input))
+            .map_err(|e| self.errorf(e))?
+            .into_owned();
         self.expect(Kind::RightDelim, context)?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_owned()]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
         let (root, end) = self.item_list()?;
         self.vars = saved_vars;
         if !matches!(end, Stop::End) {
@@ -219,36 +274,38 @@ impl<'a> Parser<'a> {
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
         }
-        let mut list = List {
-            pos: self.peek_non_space().pos,
-            nodes: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let first_node = self.nodes.len();
         while self.peek_non_space().kind != Kind::Eof {
             let stop = match self.text_or_action()? {
                 Item::Node(node) => {
-                    list.nodes.push(node);
+                    self.nodes.push(node);
                     continue;
                 }
                 Item::End => Stop::End,
                 Item::Else { pos, has_if } => Stop::Else { pos, has_if },
             };
             self.depth -= 1;
-            return Ok((list, stop));
+            let nodes = self.nodes.split_off(first_node).into_boxed_slice();
+            return Ok((List { pos, nodes }, stop));
         }
         Err(self.errorf("unexpected EOF".to_owned()))
     }
 
     fn text_or_action(&mut self) -> R<Item> {
+        // Nothing backs up before the start of a text or action: forget the tokens read so far
+        // so that memory does not grow with the template.
+        self.lexer.forget_before(self.index);
         let token = self.next_non_space();
         match token.kind {
             Kind::Text => Ok(Item::Node(Node::Text {
-                pos: token.pos,
-                text: token.val.into_owned(),
+                pos: token.pos(),
+                text: self.substr(&token, 0),
             })),
             Kind::LeftDelim => {
-                self.action_line = token.line;
+                self.action_pos = Some(token.pos());
                 let result = self.action();
-                self.action_line = 0;
+                self.action_pos = None;
                 result
             }
             _ => Err(self.unexpected(&token, "input")),
@@ -273,9 +330,9 @@ impl<'a> Parser<'a> {
                     return Err(self.errorf(format!("{{{{{word}}}}} outside {{{{range}}}}")));
                 }
                 return Ok(Item::Node(if token.kind == Kind::Break {
-                    Node::Break { pos: token.pos }
+                    Node::Break { pos: token.pos() }
                 } else {
-                    Node::Continue { pos: token.pos }
+                    Node::Continue { pos: token.pos() }
                 }));
             }
             Kind::Else => return self.else_control(),
@@ -286,12 +343,12 @@ impl<'a> Parser<'a> {
             Kind::If => return self.if_control().map(Item::Node),
             Kind::Range => {
                 let b = self.parse_control(false, "range")?;
-                return Ok(Item::Node(Node::Range(b)));
+                return Ok(Item::Node(Node::Range(Box::new(b))));
             }
             Kind::Template => return self.template_control().map(Item::Node),
             Kind::With => {
                 let b = self.parse_control(false, "with")?;
-                return Ok(Item::Node(Node::With(b)));
+                return Ok(Item::Node(Node::With(Box::new(b))));
             }
             _ => {}
         }
@@ -299,26 +356,26 @@ impl<'a> Parser<'a> {
         let token = self.peek();
         let pipe = self.pipeline("command", Kind::RightDelim)?;
         Ok(Item::Node(Node::Action {
-            pos: token.pos,
+            pos: token.pos(),
             pipe,
         }))
     }
 
     fn if_control(&mut self) -> R<Node> {
-        Ok(Node::If(self.parse_control(true, "if")?))
+        Ok(Node::If(Box::new(self.parse_control(true, "if")?)))
     }
 
     fn else_control(&mut self) -> R<Item> {
         let peek = self.peek_non_space();
         if peek.kind == Kind::If {
             return Ok(Item::Else {
-                pos: peek.pos,
+                pos: peek.pos(),
                 has_if: true,
             });
         }
         let token = self.expect(Kind::RightDelim, "else")?;
         Ok(Item::Else {
-            pos: token.pos,
+            pos: token.pos(),
             has_if: false,
         })
     }
@@ -343,7 +400,7 @@ impl<'a> Parser<'a> {
                     let node = self.if_control()?;
                     else_list = Some(List {
                         pos,
-                        nodes: vec![node],
+                        nodes: Box::new([node]),
                     });
                 } else {
                     if has_if {
@@ -373,7 +430,7 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         let name = self.template_name(&token, context)?;
         let pipe = self.pipeline(context, Kind::RightDelim)?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_owned()]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
         let saved_range = std::mem::replace(&mut self.range_depth, 0);
         let (root, end) = self.item_list()?;
         self.vars = saved_vars;
@@ -383,9 +440,9 @@ impl<'a> Parser<'a> {
         }
         self.add(name.clone(), root)?;
         Ok(Node::Template {
-            pos: token.pos,
+            pos: token.pos(),
             name,
-            pipe: Some(pipe),
+            pipe: Some(Box::new(pipe)),
         })
     }
 
@@ -397,10 +454,10 @@ impl<'a> Parser<'a> {
         let next = self.next_non_space();
         if next.kind != Kind::RightDelim {
             self.backup_one(&next);
-            pipe = Some(self.pipeline(context, Kind::RightDelim)?);
+            pipe = Some(Box::new(self.pipeline(context, Kind::RightDelim)?));
         }
         Ok(Node::Template {
-            pos: token.pos,
+            pos: token.pos(),
             name,
             pipe,
         })
@@ -408,9 +465,9 @@ impl<'a> Parser<'a> {
 
     fn template_name(&self, token: &Token, context: &str) -> R<String> {
         match token.kind {
-            Kind::String | Kind::RawString => {
-                strconv::unquote(&token.val).map_err(|e| self.errorf(e))
-            }
+            Kind::String | Kind::RawString => strconv::unquote(token.val(self.input))
+                .map(Cow::into_owned)
+                .map_err(|e| self.errorf(e)),
             _ => Err(self.unexpected(token, context)),
         }
     }
@@ -424,13 +481,10 @@ impl<'a> Parser<'a> {
         if self.depth > MAX_NESTING {
             return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
         }
-        let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos,
-            is_assign: false,
-            decl: Vec::new(),
-            cmds: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let mut is_assign = false;
+        let mut decl = Vec::new();
+        let first_cmd = self.cmds.len();
         'decls: loop {
             let v = self.peek_non_space();
             if v.kind != Kind::Variable {
@@ -442,16 +496,16 @@ impl<'a> Parser<'a> {
             let next = self.peek_non_space();
             match next.kind {
                 Kind::Assign | Kind::Declare => {
-                    pipe.is_assign = next.kind == Kind::Assign;
+                    is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.to_string()));
-                    self.vars.push(v.val.into_owned());
+                    decl.push((v.pos(), self.substr(&v, 0)));
+                    self.vars.push(v.val(self.input));
                 }
-                Kind::Char if next.val == "," => {
+                Kind::Char if next.val(self.input) == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.to_string()));
-                    self.vars.push(v.val.into_owned());
-                    if context == "range" && pipe.decl.len() < 2 {
+                    decl.push((v.pos(), self.substr(&v, 0)));
+                    self.vars.push(v.val(self.input));
+                    if context == "range" && decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
                                 continue 'decls;
@@ -474,6 +528,12 @@ impl<'a> Parser<'a> {
             let token = self.next_non_space();
             match token.kind {
                 k if k == end => {
+                    let pipe = Pipe {
+                        pos,
+                        is_assign,
+                        decl: decl.into_boxed_slice(),
+                        cmds: self.cmds.split_off(first_cmd).into_boxed_slice(),
+                    };
                     self.check_pipeline(&pipe, context)?;
                     self.depth -= 1;
                     return Ok(pipe);
@@ -492,7 +552,7 @@ impl<'a> Parser<'a> {
                 | Kind::LeftParen => {
                     self.backup_one(&token);
                     let cmd = self.command()?;
-                    pipe.cmds.push(cmd);
+                    self.cmds.push(cmd);
                 }
                 _ => return Err(self.unexpected(&token, context)),
             }
@@ -509,7 +569,7 @@ impl<'a> Parser<'a> {
                 Arg::Bool { .. }
                     | Arg::Dot { .. }
                     | Arg::Nil { .. }
-                    | Arg::Number(_)
+                    | Arg::Number { .. }
                     | Arg::String { .. }
             ) {
                 return Err(self.errorf(format!(
@@ -522,14 +582,12 @@ impl<'a> Parser<'a> {
     }
 
     fn command(&mut self) -> R<Command> {
-        let mut cmd = Command {
-            pos: self.peek_non_space().pos,
-            args: Vec::new(),
-        };
+        let pos = self.peek_non_space().pos();
+        let first_arg = self.args.len();
         loop {
             self.peek_non_space();
             if let Some(operand) = self.operand()? {
-                cmd.args.push(operand);
+                self.args.push(operand);
             }
             let token = self.next();
             match token.kind {
@@ -540,10 +598,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if cmd.args.is_empty() {
+        if self.args.len() == first_arg {
             return Err(self.errorf("empty command".to_owned()));
         }
-        Ok(cmd)
+        Ok(Command {
+            pos,
+            args: self.args.split_off(first_arg).into_boxed_slice(),
+        })
     }
 
     fn operand(&mut self) -> R<Option<Arg>> {
@@ -553,23 +614,24 @@ impl<'a> Parser<'a> {
         if self.peek().kind != Kind::Field {
             return Ok(Some(node));
         }
-        let pos = self.peek().pos;
+        let pos = self.peek().pos();
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
-            fields.push(self.next().val[1..].to_owned());
+            let field = self.next();
+            fields.push(self.substr(&field, 1));
         }
         Ok(Some(match node {
-            Arg::Field { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Field { pos, idents }
-            }
-            Arg::Variable { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Variable { pos, idents }
-            }
+            Arg::Field { idents, .. } => Arg::Field {
+                pos,
+                idents: idents.iter().cloned().chain(fields).collect(),
+            },
+            Arg::Variable { idents, .. } => Arg::Variable {
+                pos,
+                idents: idents.iter().cloned().chain(fields).collect(),
+            },
             Arg::Bool { .. }
             | Arg::String { .. }
-            | Arg::Number(_)
+            | Arg::Number { .. }
             | Arg::Nil { .. }
             | Arg::Dot { .. } => {
                 let shown = node.to_string();
@@ -590,52 +652,94 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         Ok(Some(match token.kind {
             Kind::Identifier => {
-                if !(self.has_function)(&token.val) {
+                if !(self.has_function)(token.val(self.input)) {
                     return Err(self.errorf(format!(
                         "function {} not defined",
-                        strconv::quote(&token.val)
+                        strconv::quote(token.val(self.input))
                     )));
                 }
                 Arg::Identifier {
-                    pos: token.pos,
-                    name: token.val.into_owned(),
+                    name: self.substr(&token, 0),
                 }
             }
-            Kind::Dot => Arg::Dot { pos: token.pos },
-            Kind::Nil => Arg::Nil { pos: token.pos },
+            Kind::Dot => Arg::Dot { pos: token.pos() },
+            Kind::Nil => Arg::Nil { pos: token.pos() },
             Kind::Variable => {
-                let idents: Vec<String> = token.val.split('.').map(str::to_owned).collect();
-                if !self.vars.iter().any(|v| *v == idents[0]) {
+                let text = &self.text;
+                let idents = self
+                    .interned
+                    .idents
+                    .entry(token.val(self.input))
+                    .or_insert_with_key(|val| {
+                        let mut start = token.pos();
+                        let mut idents = Vec::new();
+                        for part in val.split('.') {
+                            idents.push(Substr::new(text, start..start + part.len()));
+                            start += part.len() + 1;
+                        }
+                        idents.into()
+                    })
+                    .clone();
+                if !self.vars.iter().any(|v| *v == &*idents[0]) {
                     return Err(
                         self.errorf(format!("undefined variable {}", strconv::quote(&idents[0])))
                     );
                 }
                 Arg::Variable {
-                    pos: token.pos,
+                    pos: token.pos(),
                     idents,
                 }
             }
-            Kind::Field => Arg::Field {
-                pos: token.pos,
-                idents: vec![token.val[1..].to_owned()],
-            },
+            Kind::Field => {
+                let text = &self.text;
+                let idents = self
+                    .interned
+                    .idents
+                    .entry(token.val(self.input))
+                    .or_insert_with(|| Rc::new([Substr::new(text, token.pos() + 1..token.end())]))
+                    .clone();
+                Arg::Field {
+                    pos: token.pos(),
+                    idents,
+                }
+            }
             Kind::Bool => Arg::Bool {
-                pos: token.pos,
-                value: token.val == "true",
+                pos: token.pos(),
+                value: token.val(self.input) == "true",
             },
             Kind::CharConstant | Kind::Complex | Kind::Number => {
-                let number =
-                    new_number(token.pos, &token.val, token.kind).map_err(|e| self.errorf(e))?;
-                Arg::Number(Rc::new(number))
+                let val = token.val(self.input);
+                let number = match self.interned.numbers.get(val) {
+                    Some(number) => number.clone(),
+                    None => {
+                        let number = new_number(self.substr(&token, 0), token.kind)
+                            .map_err(|e| self.errorf(e))?;
+                        let number = Rc::new(number);
+                        self.interned.numbers.insert(val, number.clone());
+                        number
+                    }
+                };
+                Arg::Number {
+                    pos: token.pos(),
+                    number,
+                }
             }
             Kind::LeftParen => Arg::Pipe(Box::new(
                 self.pipeline("parenthesized pipeline", Kind::RightParen)?,
             )),
             Kind::String | Kind::RawString => {
-                let text = strconv::unquote(&token.val).map_err(|e| self.errorf(e))?;
+                let quoted = token.val(self.input);
+                let text = match self.interned.strings.get(quoted) {
+                    Some(text) => text.clone(),
+                    None => {
+                        let text = strconv::unquote(quoted).map_err(|e| self.errorf(e))?;
+                        let text: Rc<str> = Rc::from(&*text);
+                        self.interned.strings.insert(quoted, text.clone());
+                        text
+                    }
+                };
                 Arg::String {
-                    pos: token.pos,
-                    quoted: token.val.into_owned(),
+                    quoted: self.substr(&token, 0),
                     text,
                 }
             }
@@ -674,12 +778,18 @@ impl Stop {
 }
 
 /// Go's `newNumber`: every interpretation of a numeric constant that fits.
-fn new_number(pos: usize, text: &str, kind: Kind) -> Result<Number, String> {
+fn new_number(source: Substr, kind: Kind) -> Result<Number, String> {
     let mut n = Number {
-        pos,
-        text: text.to_owned(),
-        ..Number::default()
+        text: source.clone(),
+        is_int: false,
+        is_uint: false,
+        is_float: false,
+        is_complex: false,
+        int: 0,
+        uint: 0,
+        float: 0.0,
     };
+    let text = &*source;
     if kind == Kind::CharConstant {
         let inner = &text[1..];
         let (c, tail) = strconv::unquote_char(inner, '\'')?;

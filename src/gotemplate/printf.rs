@@ -28,8 +28,13 @@ pub fn sprintln(args: &[Value]) -> String {
 /// `%v` of a value.
 pub fn display(value: &Value) -> String {
     let mut out = String::new();
-    write_v(&mut out, value, false);
+    write_display(&mut out, value);
     out
+}
+
+/// `%v` of a value, appended to `out`.
+pub fn write_display(out: &mut String, value: &Value) {
+    write_v(out, value, false);
 }
 
 fn write_v(out: &mut String, value: &Value, sharp: bool) {

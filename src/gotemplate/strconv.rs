@@ -1,6 +1,8 @@
 //! The parts of Go's `strconv` the engine needs: quoting and unquoting string and character
 //! literals, and parsing numbers with Go's base prefixes and digit separators.
 
+use std::borrow::Cow;
+
 /// Go's `strconv.Quote`.
 pub fn quote(s: &str) -> String {
     quote_with(s, '"', false)
@@ -63,7 +65,7 @@ pub fn is_print(c: char) -> bool {
 }
 
 /// Go's `strconv.Unquote` for "…", `…` and '…' literals.
-pub fn unquote(s: &str) -> Result<String, String> {
+pub fn unquote(s: &str) -> Result<Cow<'_, str>, String> {
     let invalid = || "invalid syntax".to_owned();
     let bytes = s.as_bytes();
     if bytes.len() < 2 {
@@ -79,8 +81,13 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if inner.contains('`') {
                 return Err(invalid());
             }
-            Ok(inner.replace('\r', ""))
+            if !inner.contains('\r') {
+                return Ok(Cow::Borrowed(inner));
+            }
+            Ok(Cow::Owned(inner.replace('\r', "")))
         }
+        // Without escapes the text is the inner text (a stray quote is refused below).
+        b'"' if !inner.contains(['\\', '"']) => Ok(Cow::Borrowed(inner)),
         b'"' | b'\'' => {
             let q = quote as char;
             let mut out = String::new();
@@ -96,7 +103,7 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if q == '\'' && out.is_empty() {
                 return Err(invalid());
             }
-            Ok(out)
+            Ok(Cow::Owned(out))
         }
         _ => Err(invalid()),
     }
@@ -162,9 +169,9 @@ pub fn unquote_char(s: &str, quote: char) -> Result<(char, &str), String> {
 
 /// Removes Go digit separators, refusing misplaced ones (`_` must sit between digits or after a
 /// base prefix).
-fn strip_underscores(s: &str) -> Option<String> {
+fn strip_underscores(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains('_') {
-        return Some(s.to_owned());
+        return Some(Cow::Borrowed(s));
     }
     let body = s.trim_start_matches(['+', '-']);
     let prefixed = body.len() >= 2
@@ -181,28 +188,23 @@ fn strip_underscores(s: &str) -> Option<String> {
             return None;
         }
     }
-    Some(s.replace('_', ""))
+    Some(Cow::Owned(s.replace('_', "")))
 }
 
-/// Splits a sign and Go base prefix off an integer literal: (negative, radix, digits).
-fn int_parts(s: &str) -> Option<(bool, u32, String)> {
-    let s = strip_underscores(s)?;
+/// Splits a sign and Go base prefix off an integer literal without digit separators:
+/// (negative, radix, digits).
+fn int_parts(s: &str) -> Option<(bool, u32, &str)> {
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
-        _ => (false, &s[..]),
+        _ => (false, s),
     };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_owned())
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_owned())
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_owned())
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_owned())
-    } else {
-        (10, lower)
+    let (radix, digits) = match body.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (16, &body[2..]),
+        [b'0', b'o' | b'O', ..] => (8, &body[2..]),
+        [b'0', b'b' | b'B', ..] => (2, &body[2..]),
+        [b'0', _, ..] => (8, &body[1..]),
+        _ => (10, body),
     };
     if digits.is_empty() || digits.starts_with(['+', '-']) {
         return None;
@@ -212,17 +214,19 @@ fn int_parts(s: &str) -> Option<(bool, u32, String)> {
 
 /// Go's `strconv.ParseUint(s, 0, 64)`.
 pub fn parse_uint(s: &str) -> Option<u64> {
-    let (neg, radix, digits) = int_parts(s)?;
+    let stripped = strip_underscores(s)?;
+    let (neg, radix, digits) = int_parts(&stripped)?;
     if neg || s.starts_with('+') {
         return None;
     }
-    u64::from_str_radix(&digits, radix).ok()
+    u64::from_str_radix(digits, radix).ok()
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`.
 pub fn parse_int(s: &str) -> Option<i64> {
-    let (neg, radix, digits) = int_parts(s)?;
-    let magnitude = u64::from_str_radix(&digits, radix).ok()?;
+    let stripped = strip_underscores(s)?;
+    let (neg, radix, digits) = int_parts(&stripped)?;
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
     if neg {
         if magnitude <= i64::MAX as u64 + 1 {
             Some((magnitude as i64).wrapping_neg())

@@ -44,7 +44,7 @@ pub fn werf_funcs() -> FuncMap {
     m
 }
 
-fn env(exec: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn env(exec: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     if a.len() > 2 {
         return Err("more than 1 optional argument prohibited".to_owned());
     }
@@ -73,12 +73,12 @@ fn env(exec: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
     }
 }
 
-fn include(exec: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn include(exec: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let name = a[0].as_str().unwrap_or_default();
     exec.execute_nested(name, a[1].clone()).map(Value::str)
 }
 
-fn tpl(exec: &mut Exec<'_>, a: Vec<Value>) -> Result<Value, String> {
+fn tpl(exec: &mut Exec<'_>, a: &[Value]) -> Result<Value, String> {
     let content = a[0].as_str().unwrap_or_default();
     let name = format!("tpl-{}", sprig::adler32(content.as_bytes()));
     exec.engine

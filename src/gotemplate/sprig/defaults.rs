@@ -16,7 +16,7 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("empty", sig(&[Any]), |_, a| Ok(Value::Bool(empty(&a[0]))));
     m.insert("coalesce", variadic(&[], Any), |_, a| {
-        Ok(a.into_iter().find(|v| !empty(v)).unwrap_or(Value::Nil))
+        Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or(Value::Nil))
     });
     m.insert("all", variadic(&[], Any), |_, a| {
         Ok(Value::Bool(a.iter().all(|v| !empty(v))))

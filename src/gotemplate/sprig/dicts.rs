@@ -53,7 +53,7 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("keys", variadic(&[], Map), |_, a| {
         let mut keys = Vec::new();
-        for d in &a {
+        for d in a {
             with_map(d, |d| keys.extend(d.keys().cloned()));
         }
         Ok(strs(keys))
@@ -85,10 +85,10 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::map(out.unwrap_or_default()))
     });
     for name in ["merge", "mustMerge"] {
-        m.insert(name, variadic(&[Map], Map), |_, a| merge(&a, false));
+        m.insert(name, variadic(&[Map], Map), |_, a| merge(a, false));
     }
     for name in ["mergeOverwrite", "mustMergeOverwrite"] {
-        m.insert(name, variadic(&[Map], Map), |_, a| merge(&a, true));
+        m.insert(name, variadic(&[Map], Map), |_, a| merge(a, true));
     }
     m.insert("dig", variadic(&[Any], Any), |_, a| {
         if a.len() < 3 {

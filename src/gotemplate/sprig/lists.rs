@@ -9,9 +9,11 @@ use crate::gotemplate::value::Value;
 use Ty::{Any, Int};
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("list", variadic(&[], Any), |_, a| Ok(Value::list_or_nil(a)));
+    m.insert("list", variadic(&[], Any), |_, a| {
+        Ok(Value::list_or_nil(a.to_vec()))
+    });
     m.insert("tuple", variadic(&[], Any), |_, a| {
-        Ok(Value::list_or_nil(a))
+        Ok(Value::list_or_nil(a.to_vec()))
     });
     for name in ["append", "push", "mustAppend", "mustPush"] {
         m.insert(name, sig(&[Any, Any]), |_, a| {
@@ -136,7 +138,7 @@ pub fn register(m: &mut FuncMap) {
     }
     m.insert("concat", variadic(&[], Any), |_, a| {
         let mut out = Vec::new();
-        for list in &a {
+        for list in a {
             match list {
                 Value::List(l) => out.extend(l.iter().cloned()),
                 v if v.is_nil() => {

@@ -72,7 +72,7 @@ pub fn register(m: &mut FuncMap) {
     m.insert("add1f", sig(&[Any]), |_, a| {
         fold(to_float64(&a[0]), &[Value::Int(1)], Op::Add)
     });
-    m.insert("addf", variadic(&[], Any), |_, a| fold(0.0, &a, Op::Add));
+    m.insert("addf", variadic(&[], Any), |_, a| fold(0.0, a, Op::Add));
     m.insert("subf", variadic(&[Any], Any), |_, a| {
         fold(to_float64(&a[0]), &a[1..], Op::Sub)
     });

@@ -81,6 +81,6 @@ pub fn reason(name: &str) -> Option<String> {
 /// with [`reason`].
 pub const REFUSED: &str = "\u{0}refused";
 
-fn refuse(_: &mut Exec<'_>, _: Vec<Value>) -> Result<Value, String> {
+fn refuse(_: &mut Exec<'_>, _: &[Value]) -> Result<Value, String> {
     Err(REFUSED.to_owned())
 }
